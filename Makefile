@@ -1,0 +1,55 @@
+# The two commands of the README: `make book` and `make test` (plus `make lab`).
+# Each creates or reuses the virtual environment .venv and installs what it needs.
+
+PYTHON     ?= python3
+VENV       ?= .venv
+# PyTorch first, so that requirements.txt finds it satisfied. The default is the CPU build
+# that this project's machines hold; for CUDA see README.md, e.g.
+#   make book TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu124"
+TORCH_SPEC ?= torch==2.13.0
+JOBS       ?= 2
+
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Larger UCR datasets: the development setup's archive folder, unless the reader set their own.
+ifeq ($(SSL_BOOK_UCR_ROOT),)
+  ifneq ($(wildcard ../shared/data/ucr),)
+    export SSL_BOOK_UCR_ROOT := $(abspath ../shared/data/ucr)
+  endif
+endif
+
+.PHONY: book test lab student vendor clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## Build the rendered book (every chapter executed, warnings are errors) into _build/html.
+book: $(STAMP)
+	$(BIN)/python tools/build_book.py
+
+## Run the unit tests and execute every chapter in quick mode.
+test: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax tests book
+
+## Open the chapters in JupyterLab.
+lab: $(STAMP)
+	$(BIN)/jupyter lab book
+
+## Copies of every chapter without exercise solutions, for students, into student/.
+student: $(STAMP)
+	$(BIN)/python tools/student_copy.py book student
+
+## Re-fetch the vendored MathJax and widget scripts from npm (needs Node.js).
+vendor:
+	$(PYTHON) tools/vendor_web_assets.py
+
+clean:
+	rm -rf _build student

@@ -1,0 +1,88 @@
+"""How code runs: random seeds, the compute device, and the quick (test) mode.
+
+Every chapter starts with the same three lines::
+
+    from ssl_book import seed_everything, get_device, use_book_style
+    rng = seed_everything(0)
+    device = get_device()
+
+``SSL_BOOK_QUICK`` is the one switch that shrinks work for the test suite. It is read
+here and nowhere else; chapters ask :func:`by_mode` for their step counts and sizes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+QUICK_ENV_VAR = "SSL_BOOK_QUICK"
+
+T = TypeVar("T")
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> np.random.Generator:
+    """Seed Python, NumPy and PyTorch (CPU and every GPU) with one number.
+
+    Args:
+        seed: a non-negative integer.
+        deterministic: also ask PyTorch for deterministic kernels (slower on GPU;
+            CPU results are already repeatable on the same machine).
+
+    Returns:
+        A fresh ``numpy.random.Generator`` seeded with ``seed``, for code that prefers
+        explicit generators to the global state.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return np.random.default_rng(seed)
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The best available device: CUDA, then Apple's MPS, then the CPU.
+
+    Args:
+        prefer: force a device (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``). A device
+            that is not available raises ``ValueError`` instead of failing later inside torch.
+    """
+    if prefer is not None:
+        device = torch.device(prefer)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("CUDA was requested but torch.cuda.is_available() is False")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError("MPS was requested but torch.backends.mps.is_available() is False")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def is_quick() -> bool:
+    """True when ``SSL_BOOK_QUICK`` is set to 1/true/yes (the test suite sets it)."""
+    value = os.environ.get(QUICK_ENV_VAR, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ValueError(f"{QUICK_ENV_VAR} must be 0/1, true/false or yes/no, got {value!r}")
+
+
+def by_mode(normal: T, quick: T) -> T:
+    """``normal`` when a reader runs a chapter, ``quick`` when the test suite does.
+
+    Example: ``steps = by_mode(400, 20)``.
+    """
+    return quick if is_quick() else normal

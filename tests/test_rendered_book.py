@@ -1,0 +1,103 @@
+"""The rendered book: every page is built, nothing is loaded from the network, and in a real
+browser (headless Chromium, all host names unresolvable) the math is typeset and the widgets
+render.
+
+The build runs the chapters in quick mode into ``_build/quick`` (reusing its execution cache
+while ``ssl_book`` is unchanged). Without Chromium these tests are skipped, unless
+``SSL_BOOK_REQUIRE_BROWSER=1`` (set by ``.ci/run``) makes a missing browser a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from build_book import build, toc_files  # noqa: E402
+
+MATH_PAGE = "book/01_information_theory/information_theory"
+WIDGET_PAGE = "book/01_information_theory/information_theory"
+EXTERNAL = re.compile(r"""<(?:script[^>]*\ssrc|link[^>]*\shref)=["'](?:https?:)?//""", re.IGNORECASE)
+CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?["']?(?:https?:)?//|url\(["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def html() -> Path:
+    return build(quick=True)
+
+
+@pytest.fixture(scope="session")
+def server(html):
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(html))
+    handler.log_message = lambda *args: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("SSL_BOOK_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (SSL_BOOK_REQUIRE_BROWSER=1) but not installed; "
+                        "install Debian's `chromium` package")
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
+    return path
+
+
+def render(chromium: str, url: str, tmp_path: Path) -> str:
+    """The page's DOM after its scripts ran, with every host name except 127.0.0.1 unresolvable."""
+    command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--no-first-run", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}",
+               "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+               "--virtual-time-budget=20000", "--dump-dom", url]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_every_toc_entry_has_a_page(html):
+    for entry in toc_files():
+        assert (html / f"{entry}.html").is_file(), entry
+
+
+def test_no_page_loads_anything_from_the_network(html):
+    pages = list(html.rglob("*.html"))
+    assert pages
+    for page in pages:
+        match = EXTERNAL.search(page.read_text(errors="replace"))
+        assert match is None, f"{page.relative_to(html)} references {match.group(0)!r}"
+    for sheet in html.rglob("*.css"):
+        match = CSS_IMPORT.search(sheet.read_text(errors="replace"))
+        assert match is None, f"{sheet.relative_to(html)} imports {match.group(0)!r}"
+
+
+def test_math_is_typeset_offline(chromium, server, tmp_path):
+    dom = render(chromium, f"{server}/{MATH_PAGE}.html", tmp_path)
+    assert dom.count("<mjx-container") > 10
+
+
+def test_widgets_render_offline(chromium, server, tmp_path):
+    dom = render(chromium, f"{server}/{WIDGET_PAGE}.html", tmp_path)
+    assert "widget-slider" in dom, "the ipywidgets HTML manager did not render the sliders"

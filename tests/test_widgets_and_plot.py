@@ -1,0 +1,43 @@
+"""The interactive-figure helper always leaves a static figure; the plotting style applies."""
+
+import ipywidgets as widgets
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+
+from ssl_book.plot import BOOK_STYLE, use_book_style
+from ssl_book.widgets import interactive_figure
+
+
+def test_static_panels_then_widget(monkeypatch):
+    drawn = []
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(len(plt.gcf().axes)))
+
+    def draw(ax, a, b):
+        drawn.append((a, b))
+        ax.plot([0, 1], [a, b])
+
+    box = interactive_figure(draw, {"a": widgets.FloatSlider(value=1.0), "b": widgets.IntSlider(value=2)},
+                             static=[{"a": 0.5}, {"b": 7}, {}])
+    assert drawn[:3] == [(0.5, 2), (1.0, 7), (1.0, 2)]     # static row, defaults filled in
+    assert shown[0] == 3                                    # one static figure with three panels
+    assert isinstance(box, widgets.VBox)
+    sliders = box.children[0].children
+    assert [s.value for s in sliders] == [1.0, 2] and not sliders[0].continuous_update
+    plt.close("all")
+
+
+def test_unknown_static_parameter_is_refused(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    with pytest.raises(ValueError, match=r"unknown parameters \['c'\]"):
+        interactive_figure(lambda ax, a: None, {"a": widgets.FloatSlider()}, static=[{"c": 1}])
+    with pytest.raises(ValueError, match="at least one control"):
+        interactive_figure(lambda ax: None, {})
+
+
+def test_book_style_is_applied():
+    use_book_style()
+    for key, value in BOOK_STYLE.items():
+        actual = matplotlib.rcParams[key]
+        assert (tuple(actual) if isinstance(value, tuple) else actual) == value
