@@ -1,0 +1,88 @@
+"""The short-time Fourier transform as a real 2-channel tensor, and its inverse.
+
+The VQ-VAE tokenizer of the thesis works in the time-frequency domain: a series ``x`` of length
+``L`` becomes ``u = STFT(x)`` with the real and imaginary parts as two channels,
+``(batch, 2, n_fft // 2 + 1, frames)``. With the thesis's settings (``n_fft = 8``, a periodic
+Hann window, hop ``n_fft // 4 = 2``, centred frames) that is ``(batch, 2, 5, L // 2 + 1)``.
+Taught in the chapter "Time series and the short-time Fourier transform".
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _check_series(x: torch.Tensor) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim == 3 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (batch, length) or (batch, 1, length), got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"x must be a floating-point tensor, got {x.dtype}")
+    return x
+
+
+def _hop(n_fft: int, hop_length: int | None) -> int:
+    if n_fft < 2:
+        raise ValueError(f"n_fft must be at least 2, got {n_fft}")
+    hop = max(n_fft // 4, 1) if hop_length is None else hop_length
+    if not 1 <= hop <= n_fft:
+        raise ValueError(f"hop_length must be in [1, n_fft={n_fft}], got {hop}")
+    return hop
+
+
+def stft(x: torch.Tensor, n_fft: int = 8, hop_length: int | None = None, *, center: bool = True,
+         pad_mode: str = "reflect") -> torch.Tensor:
+    """Short-time Fourier transform with a periodic Hann window of length ``n_fft``.
+
+    Args:
+        x: ``(batch, length)`` or ``(batch, 1, length)`` real series.
+        n_fft: window and FFT size; gives ``n_fft // 2 + 1`` frequency bins.
+        hop_length: step between frames (default ``n_fft // 4``).
+        center: pad ``n_fft // 2`` samples on both sides so frame ``t`` is centred on ``t * hop``.
+        pad_mode: how ``center`` pads (``"reflect"``, torch's default and the thesis's, or
+            ``"constant"`` for zeros).
+
+    Returns:
+        ``(batch, 2, n_fft // 2 + 1, frames)``: real and imaginary parts as channels; with
+        ``center=True``, ``frames = 1 + length // hop_length``.
+    """
+    x = _check_series(x)
+    hop = _hop(n_fft, hop_length)
+    if center and pad_mode == "reflect" and x.shape[-1] <= n_fft // 2:
+        raise ValueError(f"reflect padding needs a series longer than n_fft // 2 = {n_fft // 2}, "
+                         f"got length {x.shape[-1]}")
+    window = torch.hann_window(n_fft, device=x.device, dtype=x.dtype)
+    spec = torch.stft(x, n_fft, hop_length=hop, window=window, center=center, pad_mode=pad_mode,
+                      normalized=False, onesided=True, return_complex=True)
+    return torch.stack([spec.real, spec.imag], dim=1)
+
+
+def istft(u: torch.Tensor, length: int, n_fft: int = 8, hop_length: int | None = None, *,
+          center: bool = True) -> torch.Tensor:
+    """Inverse of :func:`stft`: ``(batch, 2, n_fft // 2 + 1, frames)`` -> ``(batch, length)``.
+
+    ``length`` is the length of the original series; the overlap-added result is cut or
+    zero-padded to it.
+    """
+    if not isinstance(u, torch.Tensor) or u.ndim != 4 or u.shape[1] != 2:
+        shape = tuple(u.shape) if isinstance(u, torch.Tensor) else type(u).__name__
+        raise ValueError(f"u must have shape (batch, 2, freq, frames), got {shape}")
+    hop = _hop(n_fft, hop_length)
+    if u.shape[2] != n_fft // 2 + 1:
+        raise ValueError(f"u has {u.shape[2]} frequency bins but n_fft={n_fft} gives {n_fft // 2 + 1}")
+    if length < 1:
+        raise ValueError(f"length must be positive, got {length}")
+    window = torch.hann_window(n_fft, device=u.device, dtype=u.dtype)
+    spec = torch.complex(u[:, 0].contiguous(), u[:, 1].contiguous())
+    return torch.istft(spec, n_fft, hop_length=hop, window=window, center=center,
+                       normalized=False, onesided=True, length=length)
+
+
+def magnitude(u: torch.Tensor) -> torch.Tensor:
+    """The spectrogram magnitude ``|STFT|``: ``(batch, 2, F, T)`` -> ``(batch, F, T)``."""
+    if u.ndim != 4 or u.shape[1] != 2:
+        raise ValueError(f"u must have shape (batch, 2, freq, frames), got {tuple(u.shape)}")
+    return torch.sqrt(u[:, 0] ** 2 + u[:, 1] ** 2)
