@@ -4,6 +4,8 @@ The VQ-VAE tokenizer of the thesis works in the time-frequency domain: a series 
 ``L`` becomes ``u = STFT(x)`` with the real and imaginary parts as two channels,
 ``(batch, 2, n_fft // 2 + 1, frames)``. With the thesis's settings (``n_fft = 8``, a periodic
 Hann window, hop ``n_fft // 4 = 2``, centred frames) that is ``(batch, 2, 5, L // 2 + 1)``.
+TimeVQVAE splits ``u`` into a low-frequency part (bin 0) and a high-frequency part (bins 1 to
+4) by zeroing the other bins (:func:`split_frequencies`).
 Taught in the chapter "Time series and the short-time Fourier transform".
 """
 
@@ -47,7 +49,7 @@ def stft(x: torch.Tensor, n_fft: int = 8, hop_length: int | None = None, *, cent
 
     Returns:
         ``(batch, 2, n_fft // 2 + 1, frames)``: real and imaginary parts as channels; with
-        ``center=True``, ``frames = 1 + length // hop_length``.
+        ``center=True`` and an even ``n_fft``, ``frames = 1 + length // hop_length``.
     """
     x = _check_series(x)
     hop = _hop(n_fft, hop_length)
@@ -86,3 +88,33 @@ def magnitude(u: torch.Tensor) -> torch.Tensor:
     if u.ndim != 4 or u.shape[1] != 2:
         raise ValueError(f"u must have shape (batch, 2, freq, frames), got {tuple(u.shape)}")
     return torch.sqrt(u[:, 0] ** 2 + u[:, 1] ** 2)
+
+
+def split_frequencies(u: torch.Tensor, low_bins: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split an STFT tensor into its low- and high-frequency parts by zeroing bins.
+
+    TimeVQVAE's split (its ``zero_pad_high_freq`` and ``zero_pad_low_freq``): the low part
+    keeps bins ``0 .. low_bins - 1`` and zeros the rest, the high part keeps the rest. The two
+    parts add up to ``u``, so (the inverse STFT being linear) their inverse transforms add up to
+    the series.
+
+    Args:
+        u: ``(batch, channels, freq, frames)``, e.g. the ``(batch, 2, F, T)`` output of
+            :func:`stft`.
+        low_bins: how many of the lowest frequency bins form the low part, in ``[1, freq - 1]``
+            (TimeVQVAE: 1).
+
+    Returns:
+        ``(u_low, u_high)``, each shaped like ``u``; new tensors (``u`` is not modified).
+    """
+    if not isinstance(u, torch.Tensor) or u.ndim != 4:
+        shape = tuple(u.shape) if isinstance(u, torch.Tensor) else type(u).__name__
+        raise ValueError(f"u must have shape (batch, channels, freq, frames), got {shape}")
+    n_freq = u.shape[2]
+    if isinstance(low_bins, bool) or not isinstance(low_bins, int) or not 1 <= low_bins <= n_freq - 1:
+        raise ValueError(f"low_bins must be an integer in [1, {n_freq - 1}] for {n_freq} frequency bins, "
+                         f"got {low_bins!r}")
+    is_low = torch.arange(n_freq, device=u.device) < low_bins     # (freq,)
+    is_low = is_low.view(1, 1, n_freq, 1)
+    zero = torch.zeros((), dtype=u.dtype, device=u.device)
+    return torch.where(is_low, u, zero), torch.where(is_low, zero, u)

@@ -6,7 +6,7 @@ import scipy.signal
 import torch
 
 from ssl_book.data import load_ucr
-from ssl_book.signal import istft, magnitude, stft
+from ssl_book.signal import istft, magnitude, split_frequencies, stft
 
 
 @pytest.mark.parametrize("n_fft, hop", [(8, None), (8, 1), (16, 4), (32, 8), (9, 3)])
@@ -66,5 +66,51 @@ def test_magnitude():
     (lambda: istft(torch.randn(2, 2, 5, 20), 0), "length"),
 ])
 def test_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_split_frequencies_is_timevqvae_zero_padding():
+    u = torch.randn(3, 2, 5, 41)
+    u_low, u_high = split_frequencies(u)
+    expected_low = torch.zeros_like(u)                      # TimeVQVAE's zero_pad_high_freq
+    expected_low[:, :, 0] = u[:, :, 0]
+    expected_high = torch.zeros_like(u)                     # and zero_pad_low_freq
+    expected_high[:, :, 1:] = u[:, :, 1:]
+    assert u_low.shape == u_high.shape == u.shape
+    assert torch.equal(u_low, expected_low) and torch.equal(u_high, expected_high)
+
+
+@pytest.mark.parametrize("low_bins", [1, 2, 4])
+def test_split_parts_add_up_in_both_domains(low_bins):
+    x = torch.tensor(load_ucr("GunPoint").x_test[:16], dtype=torch.float64)
+    u = stft(x)
+    before = u.clone()
+    u_low, u_high = split_frequencies(u, low_bins)
+    assert torch.equal(u, before), "the input must not be modified"
+    assert torch.equal(u_low + u_high, u)
+    assert (u_low[:, :, low_bins:] == 0).all() and (u_high[:, :, :low_bins] == 0).all()
+    x_low, x_high = istft(u_low, x.shape[-1]), istft(u_high, x.shape[-1])
+    torch.testing.assert_close(x_low + x_high, x, rtol=0, atol=1e-10)
+
+
+def test_low_part_of_a_constant_is_two_thirds_of_it():
+    # Bin 0 of a Hann-windowed frame of a constant c is c * sum(w) = c * n_fft / 2, so each frame
+    # synthesises c / 2; overlap-adding with w and dividing by sum(w^2) gives
+    # (c / 2) * (n_fft / (2 hop)) / (3 n_fft / (8 hop)) = 2c / 3 away from the ends.
+    x = torch.full((2, 64), 3.0, dtype=torch.float64)
+    x_low, x_high = (istft(part, 64) for part in split_frequencies(stft(x)))
+    torch.testing.assert_close(x_low[:, 4:-4], torch.full((2, 56), 2.0, dtype=torch.float64))
+    torch.testing.assert_close(x_high[:, 4:-4], torch.full((2, 56), 1.0, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: split_frequencies(torch.randn(2, 5, 20)), "batch, channels, freq, frames"),
+    (lambda: split_frequencies(np.zeros((2, 2, 5, 20))), "batch, channels, freq, frames"),
+    (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=0), "low_bins"),
+    (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=5), "low_bins"),
+    (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=1.0), "low_bins"),
+])
+def test_split_frequencies_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
