@@ -56,6 +56,8 @@ def stft(x: torch.Tensor, n_fft: int = 8, hop_length: int | None = None, *, cent
     if center and pad_mode == "reflect" and x.shape[-1] <= n_fft // 2:
         raise ValueError(f"reflect padding needs a series longer than n_fft // 2 = {n_fft // 2}, "
                          f"got length {x.shape[-1]}")
+    if x.dtype not in (torch.float32, torch.float64):
+        x = x.float()               # torch.stft has no half-precision kernels (autocast, bf16 data)
     window = torch.hann_window(n_fft, device=x.device, dtype=x.dtype)
     spec = torch.stft(x, n_fft, hop_length=hop, window=window, center=center, pad_mode=pad_mode,
                       normalized=False, onesided=True, return_complex=True)
@@ -77,6 +79,8 @@ def istft(u: torch.Tensor, length: int, n_fft: int = 8, hop_length: int | None =
         raise ValueError(f"u has {u.shape[2]} frequency bins but n_fft={n_fft} gives {n_fft // 2 + 1}")
     if length < 1:
         raise ValueError(f"length must be positive, got {length}")
+    if u.dtype not in (torch.float32, torch.float64):
+        u = u.float()               # e.g. bfloat16 under autocast: complex tensors need float32/64
     window = torch.hann_window(n_fft, device=u.device, dtype=u.dtype)
     spec = torch.complex(u[:, 0].contiguous(), u[:, 1].contiguous())
     return torch.istft(spec, n_fft, hop_length=hop, window=window, center=center,

@@ -114,3 +114,11 @@ def test_low_part_of_a_constant_is_two_thirds_of_it():
 def test_split_frequencies_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_half_precision_input_is_transformed_in_float32():
+    x = torch.randn(2, 64)
+    u = stft(x.bfloat16())
+    assert u.dtype == torch.float32
+    torch.testing.assert_close(u, stft(x.bfloat16().float()))
+    assert istft(u.bfloat16(), 64).dtype == torch.float32
