@@ -1,0 +1,157 @@
+"""Speed and memory of the NC-VQVAE pipeline's training steps: optimized vs plain.
+
+    python benchmarks/pipeline_speed.py                  # every case on the best device
+    python benchmarks/pipeline_speed.py --device cpu --cases stage1-baseline-ECG5000
+
+Each case runs in a fresh process (so peak memory is its own): a few warm-up steps, then timed
+steps of the real pipeline loss at the thesis's configuration (batch 128 in stage 1 with the
+4096-wide projector, batch 256 in stage 2). "plain" is fp32 eager PyTorch; "optimized" is the
+pipeline's default path (bf16 autocast where the device supports it, fused AdamW on CUDA,
+data on the device) plus ``torch.compile`` where ``--compile`` asks for it. The thesis code's
+own rates on a 2-core CPU are printed for reference (``../shared/GUIDE.md``). Results go to
+``results/benchmarks/`` with provenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ssl_book.augment import augment  # noqa: E402
+from ssl_book.data import load_ucr  # noqa: E402
+from ssl_book.experiments.config import Stage1Config, Stage2Config  # noqa: E402
+from ssl_book.experiments.loop import autocast, make_optimizer, step_generator  # noqa: E402
+from ssl_book.experiments.models import NCVQVAE, build_prior  # noqa: E402
+from ssl_book.experiments.pipeline import encoded_latents, peak_memory_bytes  # noqa: E402
+from ssl_book.experiments.provenance import provenance, write_json_atomic  # noqa: E402
+
+#: case -> (stage, dataset, method, augmentation, the thesis code's steps/s on a 2-core CPU)
+CASES = {
+    "stage1-baseline-ECG5000": (1, "ECG5000", "baseline", None, 6.5),
+    "stage1-vibcreg-ECG5000": (1, "ECG5000", "vibcreg", "gauss", 0.68),
+    "stage1-baseline-FordA": (1, "FordA", "baseline", None, 2.0),
+    "stage2-baseline-ECG5000": (2, "ECG5000", "baseline", None, 1.4),
+}
+
+
+def make_step(case: str, device: torch.device, precision: str, compile_model: bool):
+    stage, dataset, method, aug, _ = CASES[case]
+    data = load_ucr(dataset)
+    torch.manual_seed(0)
+    s1 = Stage1Config(method, aug)
+    model = NCVQVAE(data.length, s1).to(device)
+    x_train = torch.as_tensor(data.x_train, device=device)
+    if stage == 1:
+        trainee, batch = model, s1.batch_size
+
+        def loss_of(idx, gen):
+            x = x_train[idx]
+            x_aug = None
+            if aug is not None:
+                with torch.autocast(device.type, enabled=False):
+                    x_aug = augment(x, aug, gen)
+            return forward(x, x_aug)["loss"]
+    else:
+        s2 = Stage2Config()
+        model.eval().requires_grad_(False)
+        trainee, batch = build_prior(model.tokenizer, data.n_classes, s1, s2).to(device), s2.batch_size
+        latents = encoded_latents(model.tokenizer, x_train)
+        labels = torch.as_tensor(data.y_train, device=device)
+
+        def loss_of(idx, gen):
+            tokens = model.tokenizer.quantizer.sample_indices(latents[idx], temperature=1.0, generator=gen)
+            return forward(tokens.flatten(1), labels[idx], gen)
+    forward = trainee if stage == 1 else trainee.loss
+    if compile_model:
+        forward = torch.compile(forward)
+    optimizer = make_optimizer([p for p in trainee.parameters() if p.requires_grad], 1e-3, 1e-3, device)
+    trainee.train()
+    n = len(x_train)
+
+    def step(i: int) -> torch.Tensor:
+        idx = torch.randint(0, n, (batch,), device=device)
+        with autocast(device, precision):
+            loss = loss_of(idx, step_generator(0, i, device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+    return step
+
+
+def measure(case: str, device: torch.device, precision: str, compile_model: bool, warmup: int, steps: int) -> dict:
+    step = make_step(case, device, precision, compile_model)
+    for i in range(warmup):
+        step(i)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    for i in range(steps):
+        loss = step(warmup + i)
+    loss.item()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    return {"steps_per_s": steps / seconds, "peak_memory_bytes": peak_memory_bytes(device)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 20 on CPU, 200 on GPU)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the optimized path")
+    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--one", nargs=3, metavar=("CASE", "PRECISION", "COMPILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    device = torch.device(args.device) if args.device else (torch.device("cuda") if torch.cuda.is_available()
+                                                             else torch.device("cpu"))
+    steps = args.steps or (200 if device.type == "cuda" else 20)
+    if args.one:                                   # a child process measuring one case
+        case, precision, compile_flag = args.one
+        print(json.dumps(measure(case, device, precision, compile_flag == "1", warmup=max(3, steps // 10),
+                                 steps=steps)))
+        return
+    rows = []
+    for case in args.cases:
+        if CASES[case][1] not in ("ECG5000",) and not _available(CASES[case][1]):
+            print(f"skipping {case}: dataset {CASES[case][1]} not available (set SSL_BOOK_UCR_ROOT)")
+            continue
+        row = {"case": case, "thesis_code_cpu_steps_per_s": CASES[case][4]}
+        for label, precision, compile_flag in (("plain", "fp32", "0"), ("optimized", "bf16", "1" if args.compile else "0")):
+            command = [sys.executable, __file__, "--device", str(device), "--steps", str(steps),
+                       "--one", case, precision, compile_flag]
+            result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+            row[label] = result
+        row["speedup"] = row["optimized"]["steps_per_s"] / row["plain"]["steps_per_s"]
+        rows.append(row)
+        print(f"{case:>26}: plain {row['plain']['steps_per_s']:6.2f} steps/s, optimized "
+              f"{row['optimized']['steps_per_s']:6.2f} steps/s (x{row['speedup']:.2f}), peak "
+              f"{row['optimized']['peak_memory_bytes'] / 2**30:.2f} GiB; thesis code on 2-core CPU: "
+              f"{row['thesis_code_cpu_steps_per_s']} steps/s")
+    record = {"rows": rows, "timed_steps": steps, "torch_threads": torch.get_num_threads(),
+              "compile": args.compile, "provenance": provenance(device)}
+    output = args.output or ROOT / "results" / "benchmarks" / f"pipeline_speed-{device.type}.json"
+    write_json_atomic(output, record)
+    print(f"wrote {output}")
+
+
+def _available(name: str) -> bool:
+    try:
+        load_ucr(name)
+        return True
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    main()

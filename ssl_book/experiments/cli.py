@@ -1,0 +1,137 @@
+"""Command line of the NC-VQVAE pipeline.
+
+    python -m ssl_book.experiments run --dataset FordA --method vibcreg --augment gauss --seed 1
+    python -m ssl_book.experiments sweep --datasets ECG5000 Wafer --methods baseline vibcreg \\
+        --augments gauss slice --seeds 1 2 3
+    python -m ssl_book.experiments report --results results/ [--output table.md]
+
+``--preset full`` (the default) is the thesis's protocol: 1000 epochs per stage and a
+1000-epoch FCN evaluator. ``--preset cpu`` is a small configuration for a laptop: a few hundred
+steps per stage, a 256-wide projector and short evaluator and CAS training; its results are
+labelled as such. Under ``torchrun --nproc_per_node=N``, ``run`` trains with DDP and ``sweep``
+spreads its runs over the ranks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from ssl_book.distributed import DistContext, init_distributed, shard
+from ssl_book.experiments.config import AUGMENTATIONS, METHODS, EvalConfig, RunConfig, Stage1Config, Stage2Config
+from ssl_book.experiments.pipeline import run_experiment
+from ssl_book.experiments.report import aggregate, load_results, markdown_table
+from ssl_book.runtime import get_device
+
+#: Overrides of the thesis's defaults for the small CPU configuration.
+CPU_PRESET = {
+    "stage1": {"steps": 300, "projector_dim": 256},
+    "stage2": {"steps": 300, "batch_size": 128, "dim": 128, "depth": 2},
+    "evaluation": {"evaluator_epochs": 100, "cas_epochs": 20, "cas_min_samples": 500},
+}
+
+
+def make_config(dataset: str, method: str, augment: str | None, seed: int, preset: str = "full",
+                precision: str = "bf16", **overrides) -> RunConfig:
+    """A validated :class:`RunConfig` from command-line style arguments."""
+    parts = CPU_PRESET if preset == "cpu" else {"stage1": {}, "stage2": {}, "evaluation": {}}
+    if preset not in ("full", "cpu"):
+        raise ValueError(f"preset must be 'full' or 'cpu', got {preset!r}")
+    stage1 = {**parts["stage1"], "method": method, "augment": augment if method != "baseline" else None}
+    for key, value in overrides.items():
+        section, _, field = key.partition("__")
+        if section == "stage1":
+            stage1[field] = value
+        elif section in ("stage2", "evaluation"):
+            parts = {**parts, section: {**parts[section], field: value}}
+        else:
+            raise ValueError(f"unknown override {key!r}")
+    return RunConfig(dataset=dataset, seed=seed, precision=precision, stage1=Stage1Config(**stage1),
+                     stage2=Stage2Config(**parts["stage2"]), evaluation=EvalConfig(**parts["evaluation"]))
+
+
+def sweep_configs(datasets: list[str], methods: list[str], augments: list[str], seeds: list[int],
+                  preset: str = "full", precision: str = "bf16", **overrides) -> list[RunConfig]:
+    """Every (dataset, method, augmentation, seed), the baseline once per dataset and seed; seeds
+    vary slowest, so that every configuration gets its first seed before any gets a second."""
+    configs = []
+    for seed, dataset, method in itertools.product(seeds, datasets, methods):
+        for augment in ([None] if method == "baseline" else augments):
+            configs.append(make_config(dataset, method, augment, seed, preset, precision, **overrides))
+    return configs
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    mapping = {"stage1_steps": "stage1__steps", "stage2_steps": "stage2__steps",
+               "evaluator_epochs": "evaluation__evaluator_epochs", "cas_epochs": "evaluation__cas_epochs"}
+    return {key: getattr(args, name) for name, key in mapping.items() if getattr(args, name, None) is not None}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ssl_book.experiments", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--preset", choices=("full", "cpu"), default="full")
+    common.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
+    common.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best available)")
+    common.add_argument("--out", type=Path, default=Path("runs"), help="checkpoints and results (default runs/)")
+    for name in ("--stage1-steps", "--stage2-steps", "--evaluator-epochs", "--cas-epochs"):
+        common.add_argument(name, type=int, default=None)
+    run = sub.add_parser("run", parents=[common], help="one run")
+    run.add_argument("--dataset", required=True)
+    run.add_argument("--method", choices=METHODS, default="baseline")
+    run.add_argument("--augment", choices=AUGMENTATIONS, default=None)
+    run.add_argument("--seed", type=int, default=1)
+    sweep = sub.add_parser("sweep", parents=[common], help="datasets x methods x augmentations x seeds")
+    sweep.add_argument("--datasets", nargs="+", required=True)
+    sweep.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    sweep.add_argument("--augments", nargs="+", choices=AUGMENTATIONS, default=list(AUGMENTATIONS))
+    sweep.add_argument("--seeds", nargs="+", type=int, default=[1])
+    report = sub.add_parser("report", help="aggregate results files into the thesis's table")
+    report.add_argument("--results", type=Path, default=Path("results"))
+    report.add_argument("--output", type=Path, default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "report":
+        table = markdown_table(aggregate(load_results(args.results)))
+        if args.output:
+            args.output.write_text(table + "\n")
+        print(table)
+        return 0
+    try:
+        if args.command == "run":
+            if args.method != "baseline" and args.augment is None:
+                raise ValueError(f"--method {args.method} needs --augment ({', '.join(AUGMENTATIONS)})")
+            configs = [make_config(args.dataset, args.method, args.augment, args.seed, args.preset,
+                                   args.precision, **_overrides(args))]
+        else:
+            configs = sweep_configs(args.datasets, args.methods, args.augments, args.seeds, args.preset,
+                                    args.precision, **_overrides(args))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        device = get_device(args.device)
+        ctx = init_distributed(device.type)
+        if ctx.enabled and device.type == "cuda":
+            device = get_device(f"cuda:{ctx.local_rank}")
+        results = [run_experiment(configs[0], args.out, device, ctx, sys.argv)]
+    else:
+        ctx = DistContext(int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")),
+                          int(os.environ.get("LOCAL_RANK", "0")))
+        device = get_device(args.device or (f"cuda:{ctx.local_rank}" if torch.cuda.is_available() else None))
+        results = [run_experiment(c, args.out, device, DistContext(), sys.argv) for c in shard(configs, ctx)]
+    for r in results:
+        if r is not None:
+            print(f"{r['config']['dataset']} {r['config']['stage1']['method']}-{r['config']['stage1']['augment']} "
+                  f"seed {r['config']['seed']}: " + ", ".join(f"{k}={v:.4g}" for k, v in r["metrics"].items()))
+    return 0
+

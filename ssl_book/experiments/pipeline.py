@@ -1,0 +1,288 @@
+"""One NC-VQVAE experiment end to end: stage 1 (tokenizer), stage 2 (prior), evaluation, and a
+results file with provenance.
+
+Layout of a run's folder ``<out>/<dataset>/<configuration>/seed<k>-<digest>/``: ``stage1.pt`` and
+``stage2.pt`` (checkpoints, written atomically every ``checkpoint_every`` steps; an interrupted
+run resumes from them) and ``results.json`` (metrics, timing, configuration, provenance).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ssl_book.augment import augment, stft_round_trip
+from ssl_book.checkpoint import load_checkpoint
+from ssl_book.data import load_ucr
+from ssl_book.data.ucr import UCRDataset
+from ssl_book.distributed import DistContext, barrier, global_batchnorm
+from ssl_book.evaluator import EvaluatorConfig, cache_dir, load_or_train_evaluator
+from ssl_book.experiments import loop
+from ssl_book.experiments.config import RunConfig
+from ssl_book.experiments.models import NCVQVAE, build_prior
+from ssl_book.experiments.provenance import provenance, write_json_atomic
+from ssl_book.maskgit import MaskGIT
+from ssl_book.metrics import cas, fid, inception_score
+from ssl_book.probes import probe_accuracies
+from ssl_book.runtime import seed_everything
+from ssl_book.tokenizer import STFTVQVAE, evaluate_tokenizer
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    folder: Path
+
+    @property
+    def stage1(self) -> Path:
+        return self.folder / "stage1.pt"
+
+    @property
+    def stage2(self) -> Path:
+        return self.folder / "stage2.pt"
+
+    @property
+    def results(self) -> Path:
+        return self.folder / "results.json"
+
+
+def default_runs_dir() -> Path:
+    """Where the chapters keep their runs: ``$SSL_BOOK_CACHE_DIR/runs`` (``~/.cache/ssl_book/runs``)."""
+    return cache_dir() / "runs"
+
+
+def run_paths(config: RunConfig, out: str | Path) -> RunPaths:
+    """``<out>/<dataset>/<configuration>/seed<k>-<digest>``: the digest keeps runs of different
+    settings (a quick test run and a full one, say) apart."""
+    return RunPaths(Path(out) / config.dataset / config.stage1.name / f"seed{config.seed}-{config.digest()[:8]}")
+
+
+def schedule(epochs: int, steps: int | None, n_train: int, batch_size: int) -> tuple[int, int]:
+    """``(steps, cosine period)``: the thesis's ``epochs * ceil(N / batch)`` steps with period
+    ``epochs * (ceil(N / batch) + 1)``, unless a step budget overrides both."""
+    if steps is not None:
+        return steps, steps
+    per_epoch = math.ceil(n_train / batch_size)
+    return epochs * per_epoch, epochs * (per_epoch + 1)
+
+
+def peak_memory_bytes(device: torch.device) -> int:
+    """Peak GPU memory allocated by torch, or the process's peak resident memory on CPU."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    scale = 1 if sys.platform == "darwin" else 1024                     # ru_maxrss: bytes on macOS, KiB on Linux
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)
+
+
+@torch.no_grad()
+def quantized_features(tokenizer: STFTVQVAE, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Global average pool of the quantized latents, the probes' input: ``(n, dim)``."""
+    tokenizer.eval()
+    parts = [tokenizer.quantize(tokenizer.encode(x[i:i + batch_size])).z_q.mean(dim=(2, 3))
+             for i in range(0, len(x), batch_size)]
+    return torch.cat(parts).float()
+
+
+# ----------------------------------------------------------------------------- stage 1
+def train_stage1(config: RunConfig, data: UCRDataset, paths: RunPaths, device: torch.device,
+                 ctx: DistContext = DistContext(), on_step=None) -> tuple[NCVQVAE, dict]:
+    """Train (or resume, or load the finished) stage-1 model; returns it (eval mode) and its history."""
+    s1 = config.stage1
+    steps, period = schedule(s1.epochs, s1.steps, len(data.x_train), s1.batch_size)
+    seed_everything(config.seed)
+    model = NCVQVAE(data.length, s1).to(device)
+    x_train = torch.as_tensor(data.x_train, device=device)
+    trainee: nn.Module = model
+    if ctx.enabled:
+        global_batchnorm(model.tokenizer)          # batch statistics over all ranks, as on one device
+        trainee = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def loss_fn(idx: torch.Tensor, local: slice, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        x = x_train[idx]
+        x_aug = None
+        if s1.augment is not None:        # views of the global batch, so every rank draws alike
+            with torch.autocast(device.type, enabled=False):
+                x_aug = augment(x, s1.augment, generator)[local]
+        return trainee(x[local], x_aug)
+
+    spec = loop.LoopSpec(steps=steps, n_train=len(x_train), batch_size=s1.batch_size, lr=s1.lr,
+                         weight_decay=s1.weight_decay, lr_period=period, seed=config.seed,
+                         checkpoint=paths.stage1, checkpoint_every=config.checkpoint_every,
+                         meta={"config": config.digest(), "stage": 1})
+    history = loop.train(trainee, loss_fn, spec, device=device, precision=config.precision, ctx=ctx,
+                         desc=f"stage 1 ({s1.name})", on_step=on_step)
+    return model.eval(), history
+
+
+def evaluate_stage1(tokenizer: STFTVQVAE, data: UCRDataset, device: torch.device) -> dict[str, float]:
+    """Validation loss on the test split, probes on pooled quantized latents, test perplexity."""
+    x_train = torch.as_tensor(data.x_train, device=device)
+    x_test = torch.as_tensor(data.x_test, device=device)
+    val = evaluate_tokenizer(tokenizer, x_test)
+    probes = probe_accuracies(quantized_features(tokenizer, x_train).cpu(), data.y_train,
+                              quantized_features(tokenizer, x_test).cpu(), data.y_test)
+    return {"val_loss": val["loss"], "val_time_loss": val["time_loss"], "val_stft_loss": val["stft_loss"],
+            "perplexity": val["perplexity"], "svm": probes["svm"], "knn": probes["knn"]}
+
+
+# ----------------------------------------------------------------------------- stage 2
+class PriorLoss(nn.Module):
+    """The prior's training loss as a ``forward``, so that DDP can wrap it."""
+
+    def __init__(self, prior: MaskGIT):
+        super().__init__()
+        self.prior = prior
+
+    def forward(self, tokens: torch.Tensor, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return self.prior.loss(tokens, labels, generator)
+
+
+@torch.no_grad()
+def encoded_latents(tokenizer: STFTVQVAE, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """The frozen encoder's continuous latents ``(n, dim, H, W)``, computed once for stage 2."""
+    tokenizer.eval()
+    return torch.cat([tokenizer.encode(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def train_stage2(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, paths: RunPaths,
+                 device: torch.device, ctx: DistContext = DistContext(), on_step=None) -> tuple[MaskGIT, dict]:
+    """Train (or resume) the MaskGIT prior on the frozen tokenizer's (stochastic) tokens."""
+    s2 = config.stage2
+    steps, period = schedule(s2.epochs, s2.steps, len(data.x_train), s2.batch_size)
+    seed_everything(config.seed)
+    tokenizer.eval().requires_grad_(False)
+    prior = build_prior(tokenizer, data.n_classes, config.stage1, s2).to(device)
+    latents = encoded_latents(tokenizer, torch.as_tensor(data.x_train, device=device))
+    labels = torch.as_tensor(data.y_train, device=device)
+    trainee: nn.Module = PriorLoss(prior)
+    if ctx.enabled:
+        trainee = nn.parallel.DistributedDataParallel(trainee, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def loss_fn(idx: torch.Tensor, local: slice, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        # Under DDP the masks are drawn per rank: the same distribution as on one device, not
+        # the same numbers (unlike stage 1, whose test checks equality with one process).
+        idx = idx[local]
+        tokens = tokenizer.quantizer.sample_indices(latents[idx], temperature=s2.stochastic_tau, generator=generator)
+        return {"loss": trainee(tokens.flatten(1), labels[idx], generator)}
+
+    spec = loop.LoopSpec(steps=steps, n_train=len(latents), batch_size=s2.batch_size, lr=s2.lr,
+                         weight_decay=s2.weight_decay, lr_period=period, seed=config.seed,
+                         checkpoint=paths.stage2, checkpoint_every=config.checkpoint_every,
+                         meta={"config": config.digest(), "stage": 2})
+    history = loop.train(trainee, loss_fn, spec, device=device, precision=config.precision, ctx=ctx,
+                         desc=f"stage 2 ({config.stage1.name})", on_step=on_step)
+    return prior.eval(), history
+
+
+# ----------------------------------------------------------------------------- evaluation
+@torch.no_grad()
+def generate(prior: MaskGIT, tokenizer: STFTVQVAE, n: int, config: RunConfig, device: torch.device,
+             labels: torch.Tensor | None = None, batch_size: int = 1024, seed_offset: int = 0) -> torch.Tensor:
+    """``n`` series ``(n, L)`` sampled from the prior (unconditional when ``labels`` is None)."""
+    s2 = config.stage2
+    generator = torch.Generator(device=device).manual_seed(config.seed * 1_000_033 + seed_offset)
+    parts = []
+    for start in range(0, n, batch_size):
+        chunk = None if labels is None else labels[start:start + batch_size].to(device)
+        size = min(batch_size, n - start)
+        tokens = prior.sample(size, labels=chunk, steps=s2.sample_steps, choice_temperature=s2.choice_temperature,
+                              guidance_scale=s2.guidance_scale, generator=generator)
+        parts.append(tokenizer.decode_tokens(tokens))
+    return torch.cat(parts).float()
+
+
+def class_balanced_labels(y_train: np.ndarray, n_classes: int, minimum: int) -> torch.Tensor:
+    """Labels in the training set's class proportions, ``max(n_train, minimum)`` in total."""
+    total = max(len(y_train), minimum)
+    counts = np.bincount(y_train, minlength=n_classes) / len(y_train) * total
+    counts = np.maximum(np.round(counts).astype(int), 1)
+    return torch.as_tensor(np.repeat(np.arange(n_classes), counts))
+
+
+def evaluate_generation(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, prior: MaskGIT,
+                        device: torch.device) -> dict[str, float]:
+    """FID and IS of unconditional samples, CAS of class-conditional ones (thesis §1.5)."""
+    ev = config.evaluation
+    evaluator = load_or_train_evaluator(config.dataset, EvaluatorConfig(epochs=ev.evaluator_epochs), device)
+    n_test = len(data.x_test)
+    x_gen = generate(prior, tokenizer, max(n_test, ev.min_generated), config, device)
+    used = x_gen[:n_test] if ev.fid_first_n_test else x_gen
+    x_real = stft_round_trip(torch.as_tensor(data.x_test, device=device), n_fft=config.stage1.n_fft)
+    is_mean, is_std = inception_score(evaluator.probs(used), splits=ev.is_splits)
+    labels = class_balanced_labels(data.y_train, data.n_classes, ev.cas_min_samples)
+    x_syn = generate(prior, tokenizer, len(labels), config, device, labels=labels, seed_offset=1)
+    cas_accuracy = cas(x_syn.cpu().numpy(), labels.numpy(), data.x_test, data.y_test, n_classes=data.n_classes,
+                       config=EvaluatorConfig(epochs=ev.cas_epochs), device=device)
+    return {"fid": fid(evaluator.features(x_real), evaluator.features(used)), "is_mean": is_mean,
+            "is_std": is_std, "cas": cas_accuracy, "evaluator_accuracy": evaluator.accuracy}
+
+
+# ----------------------------------------------------------------------------- a whole run
+def _stage_timing(history: dict, batch_size: int) -> dict[str, float]:
+    rate = history["steps_run"] / history["seconds"] if history["steps_run"] and history["seconds"] > 0 else None
+    return {"seconds": history["seconds"], "steps_run": history["steps_run"], "steps_per_s": rate,
+            "samples_per_s": None if rate is None else rate * batch_size}
+
+
+def run_experiment(config: RunConfig, out: str | Path, device: torch.device, ctx: DistContext = DistContext(),
+                   command: list[str] | None = None) -> dict | None:
+    """Stage 1, stage 2 and evaluation of one run; writes and returns its results (rank 0), or
+    returns the existing results if this configuration already finished in ``out``."""
+    paths = run_paths(config, out)
+    if paths.results.exists():
+        previous = json.loads(paths.results.read_text())
+        if previous.get("config_digest") == config.digest():
+            return previous
+    data = load_ucr(config.dataset)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    started = time.perf_counter()
+    model, history1 = train_stage1(config, data, paths, device, ctx)
+    peak1 = peak_memory_bytes(device)
+    metrics: dict[str, float] = {}
+    if ctx.is_main:
+        metrics.update(evaluate_stage1(model.tokenizer, data, device))
+    tokenizer = model.tokenizer
+    prior, history2 = train_stage2(config, data, tokenizer, paths, device, ctx)
+    peak2 = peak_memory_bytes(device)
+    eval_started = time.perf_counter()
+    results = None
+    if ctx.is_main:
+        metrics.update(evaluate_generation(config, data, tokenizer, prior, device))
+        results = {
+            "config": config.to_dict(),
+            "config_digest": config.digest(),
+            "metrics": metrics,
+            "timing": {"stage1": _stage_timing(history1, min(config.stage1.batch_size, len(data.x_train))),
+                       "stage2": _stage_timing(history2, min(config.stage2.batch_size, len(data.x_train))),
+                       "evaluation_seconds": time.perf_counter() - eval_started,
+                       "total_seconds": time.perf_counter() - started,
+                       "peak_memory_bytes": {"stage1": peak1, "stage2": peak2},
+                       "world_size": ctx.world_size},
+            "history": {"stage1": {k: history1[k] for k in ("log_step", "terms")},
+                        "stage2": {k: history2[k] for k in ("log_step", "terms")}},
+            "provenance": provenance(device, command),
+        }
+        write_json_atomic(paths.results, results)
+    barrier()
+    return results
+
+
+def load_run(config: RunConfig, out: str | Path, device: torch.device) -> tuple[STFTVQVAE, MaskGIT, UCRDataset]:
+    """The trained tokenizer and prior of a finished run (for the chapters' figures)."""
+    paths = run_paths(config, out)
+    data = load_ucr(config.dataset)
+    model = NCVQVAE(data.length, config.stage1).to(device)
+    model.load_state_dict(load_checkpoint(paths.stage1, {"config": config.digest(), "stage": 1}, device)["model"])
+    prior = build_prior(model.tokenizer, data.n_classes, config.stage1, config.stage2).to(device)
+    state = load_checkpoint(paths.stage2, {"config": config.digest(), "stage": 2}, device)["model"]
+    prior.load_state_dict({k.removeprefix("prior."): v for k, v in state.items()})
+    return model.tokenizer.eval(), prior.eval(), data

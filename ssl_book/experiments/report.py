@@ -1,0 +1,109 @@
+"""Aggregate results files into the thesis's table layout, next to the thesis's numbers.
+
+A results file (written by :mod:`ssl_book.experiments.pipeline`) is JSON with ``config`` (a
+:class:`~ssl_book.experiments.config.RunConfig` as a dict), ``metrics``, ``timing`` and
+``provenance``. Rows are grouped by dataset, configuration name and *protocol* (the full
+thesis protocol or a reduced one, spelled out) and *hardware*, then averaged over seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+#: metric -> (label, results-file key, scale to the thesis's unit, higher is better)
+METRICS = {
+    "fid": ("FID", "fid", 1.0, False),
+    "is": ("IS", "is_mean", 1.0, True),
+    "svm": ("SVM %", "svm", 100.0, True),
+    "knn": ("kNN %", "knn", 100.0, True),
+    "cas": ("CAS %", "cas", 100.0, True),
+}
+
+
+def thesis_results() -> dict[tuple[str, str, str], tuple[float, float | None]]:
+    """``(dataset, metric, config) -> (mean, std)`` from the thesis's run logs (4 seeds)."""
+    text = resources.files("ssl_book.experiments").joinpath("thesis_results.csv").read_text()
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {(r["dataset"], r["metric"], r["config"]): (float(r["mean"]), float(r["std"]) if r["std"] else None)
+            for r in rows}
+
+
+def load_results(folder: str | Path) -> list[dict[str, Any]]:
+    """Every ``*.json`` results file under ``folder`` (recursively), sorted by path."""
+    files = sorted(Path(folder).rglob("*.json"))
+    results = []
+    for path in files:
+        data = json.loads(path.read_text())
+        if {"config", "metrics", "provenance"} <= data.keys():
+            data["path"] = str(path)
+            results.append(data)
+    return results
+
+
+def protocol_label(config: dict[str, Any]) -> str:
+    """``full protocol`` when both stages ran the thesis's 1000 epochs, else what ran."""
+    s1, s2 = config["stage1"], config["stage2"]
+    if s1["steps"] is None and s2["steps"] is None and s1["epochs"] == 1000 and s2["epochs"] == 1000:
+        return "full protocol"
+    part = lambda s: f"{s['steps']} steps" if s["steps"] is not None else f"{s['epochs']} epochs"  # noqa: E731
+    return f"reduced: stage 1 {part(s1)}, stage 2 {part(s2)}, evaluator {config['evaluation']['evaluator_epochs']} epochs"
+
+
+@dataclass
+class Row:
+    dataset: str
+    config: str
+    protocol: str
+    hardware: str
+    seeds: list[int]
+    values: dict[str, list[float]]
+
+
+def aggregate(results: list[dict[str, Any]]) -> list[Row]:
+    groups: dict[tuple, Row] = {}
+    for r in results:
+        cfg = r["config"]
+        s1 = cfg["stage1"]
+        name = s1["method"] if s1["method"] == "baseline" else f"{s1['method']}-{s1['augment']}"
+        key = (cfg["dataset"], name, protocol_label(cfg), r["provenance"]["device"])
+        row = groups.setdefault(key, Row(*key, seeds=[], values=defaultdict(list)))
+        row.seeds.append(cfg["seed"])
+        for metric, (_, field, scale, _) in METRICS.items():
+            if r["metrics"].get(field) is not None:
+                row.values[metric].append(scale * r["metrics"][field])
+    return sorted(groups.values(), key=lambda g: (g.dataset, g.config != "baseline", g.config, g.protocol))
+
+
+def _mean_std(values: list[float], digits: int) -> str:
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
+def markdown_table(rows: list[Row]) -> str:
+    """One line per (dataset, configuration, protocol, hardware): ours, then the thesis's."""
+    thesis = thesis_results()
+    header = ["dataset", "configuration", "source", *[label for label, *_ in METRICS.values()]]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        digits = {m: (2 if m in ("fid", "is") else 1) for m in METRICS}
+        ours = [_mean_std(row.values.get(m, []), digits[m]) for m in METRICS]
+        source = f"ssl-book, {row.protocol}, {row.hardware}, seeds {','.join(map(str, sorted(row.seeds)))}"
+        lines.append("| " + " | ".join([row.dataset, row.config, source, *ours]) + " |")
+        published = []
+        for m in METRICS:
+            value = thesis.get((row.dataset, m, row.config))
+            published.append("–" if value is None else
+                             (f"{value[0]:.{digits[m]}f}" + (f" ± {value[1]:.{digits[m]}f}" if value[1] is not None else "")))
+        if any(p != "–" for p in published):
+            lines.append("| " + " | ".join([row.dataset, row.config, "thesis (4 seeds, full protocol)", *published]) + " |")
+    return "\n".join(lines)
