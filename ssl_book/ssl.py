@@ -53,6 +53,27 @@ def _off_diagonal(matrix: torch.Tensor) -> torch.Tensor:
     return matrix.flatten()[:-1].view(d - 1, d + 1)[:, 1:].flatten()
 
 
+def off_diagonal_square_sum(a: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    """``sum_{i != j} (a^T b)_ij^2`` for ``(N, D)`` matrices ``a`` and ``b`` (default ``b = a``).
+
+    The ``(D, D)`` matrix ``a^T b`` is never formed when the batch is smaller than the width
+    (``N < D``, as with a 4096-wide projector and a batch of 128): by the trace identity
+    ``||a^T b||_F^2 = sum_{n, m} (a a^T)_{nm} (b b^T)_{nm}`` two ``(N, N)`` Gram matrices suffice,
+    and the diagonal is ``(a^T b)_ii = sum_n a_ni b_ni``. That is ``D / N`` times fewer operations
+    (32 for the thesis's head) and no ``D x D`` buffers. The Gram route runs in float64, since it
+    subtracts the diagonal from the full sum.
+    """
+    b = a if b is None else b
+    diagonal = (a * b).sum(0)
+    if a.shape[0] >= a.shape[1]:
+        return (a.T @ b).pow(2).sum() - diagonal.pow(2).sum()
+    a64 = a.double()
+    gram_a = a64 @ a64.T
+    gram_b = gram_a if b is a else b.double() @ b.double().T
+    full = (gram_a * gram_b).sum()
+    return (full - diagonal.double().pow(2).sum()).to(a.dtype)
+
+
 # ----------------------------------------------------------------------------- contrastive
 def info_nce_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
     """NT-Xent (normalised temperature-scaled cross-entropy), the loss of SimCLR.
@@ -91,18 +112,20 @@ def cross_correlation(z1: torch.Tensor, z2: torch.Tensor, eps: float = 1e-5) -> 
     view 2, in ``[-1, 1]``.
     """
     _check_pair(z1, z2)
+    return _standardise(z1, eps).T @ _standardise(z2, eps) / z1.shape[0]
 
-    def standardise(z: torch.Tensor) -> torch.Tensor:
-        return (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + eps)
 
-    return standardise(z1).T @ standardise(z2) / z1.shape[0]
+def _standardise(z: torch.Tensor, eps: float) -> torch.Tensor:
+    """Each column to mean 0 and (biased) variance 1, as batch norm without affine parameters."""
+    return (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + eps)
 
 
 def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float = 5e-3,
                       scale_by_dim: bool = False, eps: float = 1e-5) -> torch.Tensor:
     """Barlow Twins: ``sum_i (1 - C_ii)^2 + lambd * sum_{i != j} C_ij^2``.
 
-    ``C`` is :func:`cross_correlation`. The first term makes every dimension invariant to the
+    ``C`` is :func:`cross_correlation` (computed without forming it, see
+    :func:`off_diagonal_square_sum`). The first term makes every dimension invariant to the
     augmentation (perfect correlation between views), the second decorrelates dimensions so
     they do not all carry the same information (redundancy reduction).
 
@@ -121,11 +144,13 @@ def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float = 5e-3,
     """
     if lambd < 0:
         raise ValueError(f"lambd must be >= 0, got {lambd}")
-    c = cross_correlation(z1, z2, eps=eps)
-    on_diagonal = (1 - torch.diagonal(c)).pow(2).sum()
-    off_diagonal = _off_diagonal(c).pow(2).sum()
+    _check_pair(z1, z2)
+    n, d = z1.shape
+    s1, s2 = _standardise(z1, eps), _standardise(z2, eps)       # C = s1^T s2 / N, never formed
+    on_diagonal = (1 - (s1 * s2).sum(0) / n).pow(2).sum()
+    off_diagonal = off_diagonal_square_sum(s1, s2) / n ** 2
     loss = on_diagonal + lambd * off_diagonal
-    return loss / c.shape[0] if scale_by_dim else loss
+    return loss / d if scale_by_dim else loss
 
 
 # ----------------------------------------------------------------------------- VICReg family
@@ -155,7 +180,9 @@ def covariance_matrix(z: torch.Tensor) -> torch.Tensor:
 
 def covariance_term(z: torch.Tensor) -> torch.Tensor:
     """VICReg's ``c(Z) = (1/D) sum_{i != j} Cov(Z)_ij^2``: penalises correlated dimensions."""
-    return _off_diagonal(covariance_matrix(z)).pow(2).sum() / z.shape[1]
+    _check_embeddings(z)
+    centred = z - z.mean(0)
+    return off_diagonal_square_sum(centred) / ((z.shape[0] - 1) ** 2 * z.shape[1])
 
 
 def normalized_covariance_term(z: torch.Tensor) -> torch.Tensor:
@@ -168,7 +195,7 @@ def normalized_covariance_term(z: torch.Tensor) -> torch.Tensor:
     """
     _check_embeddings(z)
     zhat = F.normalize(z - z.mean(0), dim=0)
-    return _off_diagonal(zhat.T @ zhat).pow(2).sum() / z.shape[1] ** 2
+    return off_diagonal_square_sum(zhat) / z.shape[1] ** 2
 
 
 def vcreg_loss(z: torch.Tensor, var_weight: float = 25.0, cov_weight: float = 1.0) -> torch.Tensor:

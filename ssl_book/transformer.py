@@ -154,8 +154,16 @@ class MultiHeadAttention(nn.Module):
         q = self._split_heads(self.to_q(x))
         k = self._split_heads(self.to_k(context))
         v = self._split_heads(self.to_v(context))
-        weights = attention_weights(q, k, mask)                   # (B, h, L_q, L_k)
-        heads_out = self.dropout(weights) @ v                      # (B, h, L_q, head_dim)
+        if return_weights:
+            weights = attention_weights(q, k, mask)               # (B, h, L_q, L_k)
+            heads_out = self.dropout(weights) @ v                  # (B, h, L_q, head_dim)
+        else:
+            # The same computation as above (tested), in PyTorch's fused kernel: no (L_q, L_k)
+            # weights are kept for the backward pass, which makes training faster.
+            if mask is not None:
+                _check_mask(mask, (*q.shape[:-1], k.shape[-2]))
+            heads_out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                                       dropout_p=self.dropout.p if self.training else 0.0)
         out = self.to_out(heads_out.transpose(1, 2).flatten(2))    # (B, L_q, dim)
         return (out, weights) if return_weights else out
 

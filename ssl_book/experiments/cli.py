@@ -37,7 +37,7 @@ CPU_PRESET = {
 
 
 def make_config(dataset: str, method: str, augment: str | None, seed: int, preset: str = "full",
-                precision: str = "bf16", **overrides) -> RunConfig:
+                precision: str = "bf16", compile: bool = False, **overrides) -> RunConfig:
     """A validated :class:`RunConfig` from command-line style arguments."""
     parts = CPU_PRESET if preset == "cpu" else {"stage1": {}, "stage2": {}, "evaluation": {}}
     if preset not in ("full", "cpu"):
@@ -51,18 +51,19 @@ def make_config(dataset: str, method: str, augment: str | None, seed: int, prese
             parts = {**parts, section: {**parts[section], field: value}}
         else:
             raise ValueError(f"unknown override {key!r}")
-    return RunConfig(dataset=dataset, seed=seed, precision=precision, stage1=Stage1Config(**stage1),
+    return RunConfig(dataset=dataset, seed=seed, precision=precision, compile=compile, stage1=Stage1Config(**stage1),
                      stage2=Stage2Config(**parts["stage2"]), evaluation=EvalConfig(**parts["evaluation"]))
 
 
 def sweep_configs(datasets: list[str], methods: list[str], augments: list[str], seeds: list[int],
-                  preset: str = "full", precision: str = "bf16", **overrides) -> list[RunConfig]:
+                  preset: str = "full", precision: str = "bf16", compile: bool = False,
+                  **overrides) -> list[RunConfig]:
     """Every (dataset, method, augmentation, seed), the baseline once per dataset and seed; seeds
     vary slowest, so that every configuration gets its first seed before any gets a second."""
     configs = []
     for seed, dataset, method in itertools.product(seeds, datasets, methods):
         for augment in ([None] if method == "baseline" else augments):
-            configs.append(make_config(dataset, method, augment, seed, preset, precision, **overrides))
+            configs.append(make_config(dataset, method, augment, seed, preset, precision, compile, **overrides))
     return configs
 
 
@@ -78,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--preset", choices=("full", "cpu"), default="full")
     common.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
+    common.add_argument("--compile", action="store_true", help="torch.compile the stage-2 transformer")
     common.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best available)")
     common.add_argument("--out", type=Path, default=Path("runs"), help="checkpoints and results (default runs/)")
     for name in ("--stage1-steps", "--stage2-steps", "--evaluator-epochs", "--cas-epochs"):
@@ -111,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.method != "baseline" and args.augment is None:
                 raise ValueError(f"--method {args.method} needs --augment ({', '.join(AUGMENTATIONS)})")
             configs = [make_config(args.dataset, args.method, args.augment, args.seed, args.preset,
-                                   args.precision, **_overrides(args))]
+                                   args.precision, args.compile, **_overrides(args))]
         else:
             configs = sweep_configs(args.datasets, args.methods, args.augments, args.seeds, args.preset,
-                                    args.precision, **_overrides(args))
+                                    args.precision, args.compile, **_overrides(args))
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

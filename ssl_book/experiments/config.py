@@ -182,7 +182,16 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One run: a dataset, a seed, and the three parts of the protocol."""
+    """One run: a dataset, a seed, and the three parts of the protocol.
+
+    Attributes:
+        precision: ``bf16`` (autocast on CUDA GPUs; CPUs stay in fp32, where bf16 is slower)
+            or ``fp32``.
+        compile: ``torch.compile`` the stage-2 transformer. Stage 1 is not compiled: its
+            replicate padding trips an inductor bug in torch 2.13 on the CPU, and its time goes
+            to convolutions that compiling does not speed up.
+        checkpoint_every: steps between checkpoints.
+    """
 
     dataset: str
     seed: int = 1

@@ -66,15 +66,20 @@ def step_generator(seed: int, step: int, device: torch.device) -> torch.Generato
 
 
 def autocast(device: torch.device, precision: str):
-    """bf16 autocast where the device supports it, else a no-op."""
-    if precision == "bf16" and (device.type == "cpu" or (device.type == "cuda" and torch.cuda.is_bf16_supported())):
-        return torch.autocast(device.type, dtype=torch.bfloat16)
+    """bf16 autocast on a CUDA GPU that supports it, else a no-op.
+
+    CPUs keep fp32 even when ``precision="bf16"``: without matrix units (AMX) bf16 is slower
+    there (measured on the 2-core development machine: a tokenizer step at 5.5 steps/s in bf16
+    against 7.3 in fp32; a 256 x 4096 x 4096 matmul at 161 against 273 GFLOP/s).
+    """
+    if precision == "bf16" and device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
     return nullcontext()
 
 
 def make_optimizer(params, lr: float, weight_decay: float, device: torch.device) -> torch.optim.Optimizer:
-    """AdamW; the fused kernel on CUDA."""
-    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=device.type == "cuda")
+    """AdamW with the fused kernel (one pass over all parameters) on CUDA and CPU."""
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=device.type in ("cuda", "cpu"))
 
 
 def unwrap(model: nn.Module) -> nn.Module:
