@@ -29,7 +29,7 @@ from ssl_book.evaluator import EvaluatorConfig, cache_dir, load_or_train_evaluat
 from ssl_book.experiments import loop
 from ssl_book.experiments.config import RunConfig
 from ssl_book.experiments.models import NCVQVAE, build_prior
-from ssl_book.experiments.provenance import provenance, write_json_atomic
+from ssl_book.experiments.provenance import library_fingerprint, provenance, write_json_atomic
 from ssl_book.maskgit import MaskGIT
 from ssl_book.metrics import cas, fid, inception_score
 from ssl_book.probes import probe_accuracies
@@ -55,8 +55,10 @@ class RunPaths:
 
 
 def default_runs_dir() -> Path:
-    """Where the chapters keep their runs: ``$SSL_BOOK_CACHE_DIR/runs`` (``~/.cache/ssl_book/runs``)."""
-    return cache_dir() / "runs"
+    """Where the chapters keep their runs: ``$SSL_BOOK_CACHE_DIR/runs/<library fingerprint>``
+    (``~/.cache/ssl_book/...``). The fingerprint changes with the library's source, so a chapter
+    never loads a checkpoint that older code wrote."""
+    return cache_dir() / "runs" / library_fingerprint()
 
 
 def run_paths(config: RunConfig, out: str | Path) -> RunPaths:
