@@ -23,7 +23,7 @@ from functools import partial
 
 import torch
 
-from ssl_book.signal import istft, stft
+from ssl_book.signal import as_series_batch, istft, stft
 
 Augmentation = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -31,14 +31,7 @@ Augmentation = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 # ----------------------------------------------------------------------------- helpers
 def _as_batch(x: torch.Tensor) -> torch.Tensor:
     """``(batch, length)`` view of ``x``; accepts ``(batch, 1, length)``."""
-    if not isinstance(x, torch.Tensor):
-        raise ValueError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim == 3 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.ndim != 2:
-        raise ValueError(f"x must have shape (batch, length) or (batch, 1, length), got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise ValueError(f"x must be a floating-point tensor, got {x.dtype}")
+    x = as_series_batch(x)
     if x.shape[0] < 1 or x.shape[1] < 2:
         raise ValueError(f"x needs at least one series of length >= 2, got shape {tuple(x.shape)}")
     return x

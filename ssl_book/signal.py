@@ -14,7 +14,8 @@ from __future__ import annotations
 import torch
 
 
-def _check_series(x: torch.Tensor) -> torch.Tensor:
+def as_series_batch(x: torch.Tensor) -> torch.Tensor:
+    """``x`` as ``(batch, length)`` (accepts ``(batch, 1, length)``); ValueError for anything else."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim == 3 and x.shape[1] == 1:
@@ -51,7 +52,7 @@ def stft(x: torch.Tensor, n_fft: int = 8, hop_length: int | None = None, *, cent
         ``(batch, 2, n_fft // 2 + 1, frames)``: real and imaginary parts as channels; with
         ``center=True`` and an even ``n_fft``, ``frames = 1 + length // hop_length``.
     """
-    x = _check_series(x)
+    x = as_series_batch(x)
     hop = _hop(n_fft, hop_length)
     if center and pad_mode == "reflect" and x.shape[-1] <= n_fft // 2:
         raise ValueError(f"reflect padding needs a series longer than n_fft // 2 = {n_fft // 2}, "

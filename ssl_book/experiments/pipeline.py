@@ -76,6 +76,16 @@ def schedule(epochs: int, steps: int | None, n_train: int, batch_size: int) -> t
     return epochs * per_epoch, epochs * (per_epoch + 1)
 
 
+def loop_spec(config: RunConfig, stage: int, n_train: int, checkpoint: Path) -> loop.LoopSpec:
+    """The training loop's settings for stage 1 or 2 of ``config``."""
+    section = config.stage1 if stage == 1 else config.stage2
+    steps, period = schedule(section.epochs, section.steps, n_train, section.batch_size)
+    return loop.LoopSpec(steps=steps, n_train=n_train, batch_size=section.batch_size, lr=section.lr,
+                         weight_decay=section.weight_decay, lr_period=period, seed=config.seed,
+                         checkpoint=checkpoint, checkpoint_every=config.checkpoint_every,
+                         meta={"config": config.digest(), "stage": stage})
+
+
 def peak_memory_bytes(device: torch.device) -> int:
     """Peak GPU memory allocated by torch, or the process's peak resident memory on CPU."""
     if device.type == "cuda":
@@ -98,7 +108,6 @@ def train_stage1(config: RunConfig, data: UCRDataset, paths: RunPaths, device: t
                  ctx: DistContext = DistContext(), on_step=None) -> tuple[NCVQVAE, dict]:
     """Train (or resume, or load the finished) stage-1 model; returns it (eval mode) and its history."""
     s1 = config.stage1
-    steps, period = schedule(s1.epochs, s1.steps, len(data.x_train), s1.batch_size)
     seed_everything(config.seed)
     model = NCVQVAE(data.length, s1).to(device)
     x_train = torch.as_tensor(data.x_train, device=device)
@@ -115,10 +124,7 @@ def train_stage1(config: RunConfig, data: UCRDataset, paths: RunPaths, device: t
                 x_aug = augment(x, s1.augment, generator)[local]
         return trainee(x[local], x_aug)
 
-    spec = loop.LoopSpec(steps=steps, n_train=len(x_train), batch_size=s1.batch_size, lr=s1.lr,
-                         weight_decay=s1.weight_decay, lr_period=period, seed=config.seed,
-                         checkpoint=paths.stage1, checkpoint_every=config.checkpoint_every,
-                         meta={"config": config.digest(), "stage": 1})
+    spec = loop_spec(config, 1, len(x_train), paths.stage1)
     history = loop.train(trainee, loss_fn, spec, device=device, precision=config.precision, ctx=ctx,
                          desc=f"stage 1 ({s1.name})", on_step=on_step)
     return model.eval(), history
@@ -158,7 +164,6 @@ def train_stage2(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, path
                  device: torch.device, ctx: DistContext = DistContext(), on_step=None) -> tuple[MaskGIT, dict]:
     """Train (or resume) the MaskGIT prior on the frozen tokenizer's (stochastic) tokens."""
     s2 = config.stage2
-    steps, period = schedule(s2.epochs, s2.steps, len(data.x_train), s2.batch_size)
     seed_everything(config.seed)
     tokenizer.eval().requires_grad_(False)
     prior = build_prior(tokenizer, data.n_classes, config.stage1, s2).to(device)
@@ -177,10 +182,7 @@ def train_stage2(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, path
         tokens = tokenizer.quantizer.sample_indices(latents[idx], temperature=s2.stochastic_tau, generator=generator)
         return {"loss": trainee(tokens.flatten(1), labels[idx], generator)}
 
-    spec = loop.LoopSpec(steps=steps, n_train=len(latents), batch_size=s2.batch_size, lr=s2.lr,
-                         weight_decay=s2.weight_decay, lr_period=period, seed=config.seed,
-                         checkpoint=paths.stage2, checkpoint_every=config.checkpoint_every,
-                         meta={"config": config.digest(), "stage": 2})
+    spec = loop_spec(config, 2, len(latents), paths.stage2)
     history = loop.train(trainee, loss_fn, spec, device=device, precision=config.precision, ctx=ctx,
                          desc=f"stage 2 ({config.stage1.name})", on_step=on_step)
     return prior.eval(), history

@@ -60,10 +60,15 @@ def device_name(device: torch.device) -> str:
     return f"{cpu} ({torch.get_num_threads()} threads)"
 
 
+#: The code version when this process imported the library: the code that is running, even if
+#: the working tree changes while a long run goes on.
+CODE_VERSION = git_commit()
+
+
 def provenance(device: torch.device, command: list[str] | None = None) -> dict[str, Any]:
     """The record stored in every results file."""
     return {
-        "code_version": git_commit(),
+        "code_version": CODE_VERSION,
         "command": " ".join(command if command is not None else sys.argv),
         "device": device_name(device),
         "device_type": device.type,
