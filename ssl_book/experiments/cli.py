@@ -26,7 +26,7 @@ from ssl_book.distributed import DistContext, init_distributed, shard
 from ssl_book.experiments.config import AUGMENTATIONS, METHODS, EvalConfig, RunConfig, Stage1Config, Stage2Config
 from ssl_book.experiments.pipeline import run_experiment
 from ssl_book.experiments.report import aggregate, load_results, markdown_table
-from ssl_book.runtime import get_device
+from ssl_book.runtime import by_mode, get_device
 
 #: Overrides of the thesis's defaults for the small CPU configuration.
 CPU_PRESET = {
@@ -53,6 +53,20 @@ def make_config(dataset: str, method: str, augment: str | None, seed: int, prese
             raise ValueError(f"unknown override {key!r}")
     return RunConfig(dataset=dataset, seed=seed, precision=precision, compile=compile, stage1=Stage1Config(**stage1),
                      stage2=Stage2Config(**parts["stage2"]), evaluation=EvalConfig(**parts["evaluation"]))
+
+
+#: What quick mode (the test suite) shrinks in the chapters' small configuration.
+QUICK_OVERRIDES = {"stage1__steps": 10, "stage2__steps": 10, "evaluation__evaluator_epochs": 3,
+                   "evaluation__cas_epochs": 1}
+
+
+def book_config(dataset: str, method: str, augment: str | None, full_protocol: bool, seed: int = 1) -> RunConfig:
+    """The configuration the NC-VQVAE chapters run: the thesis's full protocol (bf16 on the GPU)
+    when ``full_protocol``, else the small CPU configuration in fp32, shrunk further in quick mode."""
+    if full_protocol:
+        return make_config(dataset, method, augment, seed, preset="full", precision="bf16")
+    return make_config(dataset, method, augment, seed, preset="cpu", precision="fp32",
+                       **by_mode({}, QUICK_OVERRIDES))
 
 
 def sweep_configs(datasets: list[str], methods: list[str], augments: list[str], seeds: list[int],
