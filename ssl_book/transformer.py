@@ -272,7 +272,8 @@ class EncoderLayer(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 return_weights: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``(B, L, dim)`` -> ``(B, L, dim)`` (and the ``(B, heads, L, L)`` weights if asked)."""
-        attended, weights = self.attention(self.norm_attention(x), mask=mask, return_weights=True)
+        attended = self.attention(self.norm_attention(x), mask=mask, return_weights=return_weights)
+        attended, weights = attended if return_weights else (attended, None)
         x = x + self.dropout(attended)
         x = x + self.dropout(self.mlp(self.norm_mlp(x)))
         return (x, weights) if return_weights else x
@@ -311,7 +312,10 @@ class TransformerEncoder(nn.Module):
             raise ValueError(f"x must be (batch, length, {self.dim}), got {tuple(x.shape)}")
         all_weights = []
         for layer in self.layers:
-            x, weights = layer(x, mask=mask, return_weights=True)
-            all_weights.append(weights)
+            if return_weights:
+                x, weights = layer(x, mask=mask, return_weights=True)
+                all_weights.append(weights)
+            else:                         # without weights, attention runs in the fused kernel
+                x = layer(x, mask=mask)
         x = self.final_norm(x)
         return (x, all_weights) if return_weights else x
