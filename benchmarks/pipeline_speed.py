@@ -9,9 +9,15 @@ steps of the real pipeline loss at the thesis's configuration (batch 128 in stag
 AdamW; "optimized" is the pipeline's path (bf16 autocast on CUDA, fp32 on CPU where bf16 is
 slower, fused AdamW) plus ``torch.compile`` where ``--compile`` asks for it. Both use the
 library's losses, which never form the projector's D x D matrices (``ssl_book.ssl``), and keep
-the data on the device. The thesis code's
-own rates on a 2-core CPU are printed for reference (``../shared/GUIDE.md``). Results go to
-``results/benchmarks/`` with provenance.
+the data on the device. The thesis code's own rates on a 2-core CPU are printed for reference
+(``../shared/GUIDE.md``).
+
+Each case also reports a ceiling: the floating-point operations of one training step (forward
+and backward, counted with ``torch.utils.flop_counter``) against the rate of a large matrix
+product on the same device. No implementation of the same step at the same precision on the
+same hardware runs much faster than ``matmul rate / FLOPs per step``; a target above it needs
+less arithmetic (another model) or faster arithmetic (other hardware or precision). Results go
+to ``results/benchmarks/`` with provenance.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -105,7 +112,30 @@ def measure(case: str, device: torch.device, optimized: bool, compile_model: boo
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - started
-    return {"steps_per_s": steps / seconds, "peak_memory_bytes": peak_memory_bytes(device)}
+    result = {"steps_per_s": steps / seconds, "peak_memory_bytes": peak_memory_bytes(device)}
+    if not optimized:                      # eager fp32: every operation is visible to the counter
+        counter = FlopCounterMode(display=False)
+        with counter:
+            step(warmup + steps)
+        result["flops_per_step"] = counter.get_total_flops()
+    return result
+
+
+def matmul_flops_per_s(device: torch.device, size: tuple[int, int, int] = (256, 4096, 4096), repeats: int = 20) -> float:
+    """The rate of a large fp32 (bf16 on CUDA) matrix product: what the device's arithmetic can do."""
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    m, k, n = size
+    a, b = torch.randn(m, k, device=device, dtype=dtype), torch.randn(k, n, device=device, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return repeats * 2 * m * k * n / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -125,6 +155,8 @@ def main() -> None:
         print(json.dumps(measure(case, device, path == "optimized", compile_flag == "1", warmup=max(3, steps // 10),
                                  steps=steps)))
         return
+    peak = matmul_flops_per_s(device)
+    print(f"matrix product rate on {device}: {peak / 1e9:.0f} GFLOP/s")
     rows = []
     for case in args.cases:
         if CASES[case][1] not in ("ECG5000",) and not _available(CASES[case][1]):
@@ -137,12 +169,15 @@ def main() -> None:
             result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
             row[label] = result
         row["speedup"] = row["optimized"]["steps_per_s"] / row["plain"]["steps_per_s"]
+        row["flops_per_step"] = row["plain"].pop("flops_per_step")
+        row["ceiling_steps_per_s"] = peak / row["flops_per_step"]
         rows.append(row)
         print(f"{case:>26}: plain {row['plain']['steps_per_s']:6.2f} steps/s, optimized "
               f"{row['optimized']['steps_per_s']:6.2f} steps/s (x{row['speedup']:.2f}), peak "
               f"{row['optimized']['peak_memory_bytes'] / 2**30:.2f} GiB; thesis code on 2-core CPU: "
-              f"{row['thesis_code_cpu_steps_per_s']} steps/s")
-    record = {"rows": rows, "timed_steps": steps, "torch_threads": torch.get_num_threads(),
+              f"{row['thesis_code_cpu_steps_per_s']} steps/s; {row['flops_per_step'] / 1e9:.1f} GFLOP/step, "
+              f"ceiling {row['ceiling_steps_per_s']:.1f} steps/s")
+    record = {"rows": rows, "timed_steps": steps, "matmul_flops_per_s": peak, "torch_threads": torch.get_num_threads(),
               "compile": args.compile, "provenance": provenance(device)}
     output = args.output or ROOT / "results" / "benchmarks" / f"pipeline_speed-{device.type}.json"
     write_json_atomic(output, record)
