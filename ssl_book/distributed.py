@@ -85,9 +85,43 @@ def gather_batch(t: torch.Tensor) -> torch.Tensor:
     gradients (each rank's part receives the gradient of its rows). Identity when alone."""
     if not is_active():
         return t
-    from torch.distributed.nn.functional import all_gather
+    return _GatherWithGradient.apply(t.contiguous())
 
-    return torch.cat(all_gather(t.contiguous()))
+
+class _GatherWithGradient(torch.autograd.Function):
+    """All-gather along dim 0 whose backward hands every rank the summed gradient of its rows.
+
+    Every rank computes a loss from the same global batch, and the job's loss is their sum, so
+    the gradient of a rank's rows is the sum over ranks of each loss's gradient for those rows."""
+
+    @staticmethod
+    def forward(ctx, t: torch.Tensor) -> torch.Tensor:
+        parts = [torch.empty_like(t) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, t)
+        ctx.rank, ctx.world_size = dist.get_rank(), len(parts)
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        return grad.chunk(ctx.world_size)[ctx.rank]
+
+
+class _SumWithGradient(torch.autograd.Function):
+    """All-reduce (sum) whose backward sums the gradients over ranks, by the same argument."""
+
+    @staticmethod
+    def forward(ctx, t: torch.Tensor) -> torch.Tensor:
+        total = t.clone()
+        dist.all_reduce(total, op=dist.ReduceOp.SUM)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        return grad
 
 
 class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
@@ -102,12 +136,10 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not (self.training and is_active()):
             return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
-
         dims = [0, *range(2, x.ndim)]
         xf = x.float()
         local = torch.cat([xf.sum(dims), (xf * xf).sum(dims), xf.new_tensor([xf.numel() / xf.shape[1]])])
-        total = all_reduce(local)
+        total = _SumWithGradient.apply(local)
         c = x.shape[1]
         n = total[-1]
         mean = total[:c] / n
