@@ -93,6 +93,14 @@ def test_no_page_loads_anything_from_the_network(html):
         assert match is None, f"{sheet.relative_to(html)} imports {match.group(0)!r}"
 
 
+def test_tables_that_cells_display_are_html_tables(html):
+    """A Markdown table a cell displays must not end up as a paragraph of pipes (the separator
+    row |---| then shows as |—| after smart quotes)."""
+    for page in html.rglob("*.html"):
+        assert "|—|" not in page.read_text(errors="replace"), f"{page.relative_to(html)}: a table rendered as text"
+    assert "<table" in (html / "book/16_results/results.html").read_text()
+
+
 def test_math_is_typeset_offline(chromium, server, tmp_path):
     dom = render(chromium, f"{server}/{MATH_PAGE}.html", tmp_path)
     assert dom.count("<mjx-container") > 10
