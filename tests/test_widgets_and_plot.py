@@ -12,16 +12,19 @@ from ssl_book.widgets import interactive_figure
 def test_static_panels_then_widget(monkeypatch):
     drawn = []
     shown = []
-    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(len(plt.gcf().axes)))
 
     def draw(ax, a, b):
         drawn.append((a, b))
         ax.plot([0, 1], [a, b])
+        if b == 7:
+            ax.set_title("steep")
 
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append([ax.get_title() for ax in plt.gcf().axes]))
     box = interactive_figure(draw, {"a": widgets.FloatSlider(value=1.0), "b": widgets.IntSlider(value=2)},
                              static=[{"a": 0.5}, {"b": 7}, {}])
     assert drawn[:3] == [(0.5, 2), (1.0, 7), (1.0, 2)]     # static row, defaults filled in
-    assert shown[0] == 3                                    # one static figure with three panels
+    # one static figure with three panels, told apart by their parameters; draw's title is kept
+    assert shown[0] == ["a=0.5, b=2", "steep\na=1, b=7", "a=1, b=2"]
     assert isinstance(box, widgets.VBox)
     sliders = box.children[0].children
     assert [s.value for s in sliders] == [1.0, 2] and not sliders[0].continuous_update
