@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 import sys  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
-from build_book import library_key, toc_files  # noqa: E402
+from build_book import build_command, library_key, toc_files  # noqa: E402
 from student_copy import strip_solutions  # noqa: E402
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
@@ -98,3 +98,10 @@ def test_library_key_follows_the_library(tmp_path, monkeypatch):
     assert library_key(quick=True) != first
     module.write_text("x = 2\n")
     assert library_key(quick=False) != first
+
+
+def test_a_library_change_rebuilds_every_page(tmp_path):
+    """Sphinx re-reads only changed files: after a library change the build must ask for all."""
+    assert "--all" in build_command(tmp_path, quick=False, every_page=True)
+    assert "--all" not in build_command(tmp_path, quick=False, every_page=False)
+    assert build_command(tmp_path, quick=True, every_page=False)[-2:] == ["--path-output", str(tmp_path)]

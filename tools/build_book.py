@@ -4,9 +4,10 @@ that every page of the table of contents was produced.
     python tools/build_book.py            # normal mode, into _build/html
     python tools/build_book.py --quick    # SSL_BOOK_QUICK=1, into _build/quick/_build/html
 
-Jupyter Book caches executed notebooks by their code cells only, so a change in ``ssl_book``
-would not re-execute anything. This script keys the cache on the library: it hashes
-``ssl_book/`` (and the requirements) and clears the cache whenever the hash changes.
+Jupyter Book caches executed notebooks by their code cells only, and Sphinx re-reads only the
+pages whose files changed, so a change in ``ssl_book`` would not re-execute anything. This
+script keys the build on the library: it hashes ``ssl_book/`` (and the requirements), and
+whenever the hash changes it clears the execution cache and rebuilds every page.
 """
 
 from __future__ import annotations
@@ -63,21 +64,28 @@ def missing_pages(html: Path) -> list[str]:
     return [f for f in toc_files() if not (html / f"{Path(f).with_suffix('')}.html").is_file()]
 
 
+def build_command(out: Path, quick: bool, every_page: bool) -> list[str]:
+    """The ``jupyter-book build`` command line; ``every_page`` re-reads unchanged pages too."""
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--warningiserror",
+               "--keep-going"]
+    if quick:
+        command += ["--path-output", str(out)]
+    return command + (["--all"] if every_page else [])
+
+
 def build(quick: bool) -> Path:
     """Run Jupyter Book; return the HTML folder. Raises ``SystemExit`` on failure."""
     out = ROOT / "_build" / "quick" if quick else ROOT
     cache = (out / "_build" if quick else ROOT / "_build") / ".jupyter_cache"
     stamp = cache.parent / "ssl_book.key"
     key = library_key(quick)
-    if stamp.exists() and stamp.read_text() != key and cache.exists():
-        print("ssl_book changed since the last build: clearing the execution cache")
+    library_changed = not stamp.exists() or stamp.read_text() != key
+    if library_changed and cache.exists():
+        print("ssl_book changed since the last build: clearing the execution cache, rebuilding every page")
         shutil.rmtree(cache)
     env = dict(os.environ)
     env["SSL_BOOK_QUICK"] = "1" if quick else "0"
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--warningiserror",
-               "--keep-going"]
-    if quick:
-        command += ["--path-output", str(out)]
+    command = build_command(out, quick, every_page=library_changed)
     started = time.perf_counter()
     result = subprocess.run(command, env=env, cwd=ROOT)
     if result.returncode != 0:
