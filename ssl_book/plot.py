@@ -21,7 +21,9 @@ BOOK_STYLE = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "font.size": 10,
     "axes.titlesize": 11,
-    "legend.frameon": False,
+    "legend.frameon": True,          # a light, borderless box: curves behind a legend stay readable
+    "legend.framealpha": 0.85,
+    "legend.edgecolor": "none",
     "image.cmap": "viridis",
 }
 

@@ -50,9 +50,8 @@ def interactive_figure(draw: DrawFn, controls: Mapping[str, widgets.ValueWidget]
     fig, axes = subplots(1, len(settings), width=width, height=height, squeeze=False)
     for ax, params in zip(axes[0], settings):
         draw(ax, **params)
-        if len(settings) > 1:                  # tell the panels apart, keeping draw's own title
-            title = ax.get_title()
-            ax.set_title(f"{title}\n{_format_params(params)}" if title else _format_params(params), fontsize=9)
+        if len(settings) > 1 and not ax.get_title():   # tell untitled panels apart by their parameters
+            ax.set_title(_format_params(params), fontsize=9)
     plt.show()
 
     def redraw(**params: Any) -> None:

@@ -23,8 +23,8 @@ def test_static_panels_then_widget(monkeypatch):
     box = interactive_figure(draw, {"a": widgets.FloatSlider(value=1.0), "b": widgets.IntSlider(value=2)},
                              static=[{"a": 0.5}, {"b": 7}, {}])
     assert drawn[:3] == [(0.5, 2), (1.0, 7), (1.0, 2)]     # static row, defaults filled in
-    # one static figure with three panels, told apart by their parameters; draw's title is kept
-    assert shown[0] == ["a=0.5, b=2", "steep\na=1, b=7", "a=1, b=2"]
+    # one static figure with three panels, told apart by their parameters unless draw titled them
+    assert shown[0] == ["a=0.5, b=2", "steep", "a=1, b=2"]
     assert isinstance(box, widgets.VBox)
     sliders = box.children[0].children
     assert [s.value for s in sliders] == [1.0, 2] and not sliders[0].continuous_update
