@@ -272,8 +272,10 @@ class EncoderLayer(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 return_weights: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``(B, L, dim)`` -> ``(B, L, dim)`` (and the ``(B, heads, L, L)`` weights if asked)."""
-        attended = self.attention(self.norm_attention(x), mask=mask, return_weights=return_weights)
-        attended, weights = attended if return_weights else (attended, None)
+        if return_weights:
+            attended, weights = self.attention(self.norm_attention(x), mask=mask, return_weights=True)
+        else:                             # without weights, attention runs in the fused kernel
+            attended, weights = self.attention(self.norm_attention(x), mask=mask), None
         x = x + self.dropout(attended)
         x = x + self.dropout(self.mlp(self.norm_mlp(x)))
         return (x, weights) if return_weights else x
