@@ -22,15 +22,20 @@ def minibatches(n: int, batch_size: int, generator: torch.Generator, *, device: 
                 shuffle: bool = True) -> Iterator[torch.Tensor]:
     """Endless index batches over ``n`` samples, reshuffled every epoch.
 
-    Yields ``(batch_size,)`` long tensors on ``device`` (the last batch of an epoch may be
-    smaller; every sample is seen once per epoch).
+    Yields ``(batch_size,)`` long tensors on ``device``; every sample is seen once per epoch.
+    The last batch of an epoch may be smaller, but never a single sample (batch normalisation
+    cannot train on one): a lone last sample joins the batch before it.
     """
     if n < 1 or batch_size < 1:
         raise ValueError(f"need n >= 1 and batch_size >= 1, got n={n}, batch_size={batch_size}")
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    bounds = list(zip(starts, starts[1:] + [n]))
     while True:
         order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-        for start in range(0, n, batch_size):
-            yield order[start:start + batch_size].to(device)
+        for start, stop in bounds:
+            yield order[start:stop].to(device)
 
 
 def as_tensor(x, dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:

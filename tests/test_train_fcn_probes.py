@@ -22,6 +22,15 @@ def test_minibatches_cover_every_sample_once_per_epoch():
         next(minibatches(0, 4, gen))
 
 
+def test_minibatches_never_yield_a_lone_sample():
+    gen = torch.Generator().manual_seed(0)
+    batches = minibatches(9, 4, gen)                 # 4 + 4 + 1: the one joins the batch before
+    sizes = [len(next(batches)) for _ in range(4)]
+    assert sizes == [4, 5, 4, 5]
+    batches = minibatches(10, 4, gen)                # 4 + 4 + 2 stays as it is
+    assert [len(next(batches)) for _ in range(3)] == [4, 4, 2]
+
+
 def test_fcn_shapes_and_errors():
     model = FCN(n_classes=3)
     assert model(torch.randn(5, 77)).shape == (5, 3)
