@@ -32,7 +32,7 @@ from scipy.special import xlogy
 
 from ssl_book import info, signal
 from ssl_book.evaluator import EvaluatorConfig, train_fcn
-from ssl_book.probes import knn_probe, linear_probe, probe_accuracies, svm_probe
+from ssl_book.probes import check_labelled_pair, knn_probe, linear_probe, probe_accuracies, svm_probe
 from ssl_book.runtime import get_device
 from ssl_book.train import accuracy
 
@@ -276,13 +276,7 @@ def cas(x_synthetic, y_synthetic, x_real, y_real, *, n_classes: int | None = Non
     """
     xs, xr = _as_float64(x_synthetic, "x_synthetic"), _as_float64(x_real, "x_real")
     ys, yr = _labels(y_synthetic, "y_synthetic"), _labels(y_real, "y_real")
-    if xs.ndim != 2 or xr.ndim != 2:
-        raise ValueError(f"series must be 2-D (samples, length), got {xs.shape} and {xr.shape}")
-    if xs.shape[1] != xr.shape[1]:
-        raise ValueError(f"synthetic and real series differ in length: {xs.shape[1]} vs {xr.shape[1]}")
-    if len(xs) != len(ys) or len(xr) != len(yr):
-        raise ValueError(f"series and labels differ in number: synthetic {len(xs)} vs {len(ys)}, "
-                         f"real {len(xr)} vs {len(yr)}")
+    check_labelled_pair(xs, ys, xr, yr, names=("synthetic", "real"), kind="series", width="length")
     n_classes = int(max(ys.max(), yr.max()) + 1) if n_classes is None else n_classes
     if max(ys.max(), yr.max()) >= n_classes:
         raise ValueError(f"labels must lie in [0, n_classes={n_classes})")

@@ -24,16 +24,24 @@ def _to_numpy(a, name: str) -> np.ndarray:
     return array
 
 
+def check_labelled_pair(x_a: np.ndarray, y_a: np.ndarray, x_b: np.ndarray, y_b: np.ndarray, *,
+                        names: tuple[str, str] = ("train", "test"), kind: str = "features",
+                        width: str = "dimension") -> None:
+    """Two labelled sets of ``(samples, width)`` rows (train/test features, synthetic/real
+    series) must have the same width and one label per row; raises ``ValueError`` otherwise."""
+    if x_a.ndim != 2 or x_b.ndim != 2:
+        raise ValueError(f"{kind} must be 2-D (samples, {width}), got {x_a.shape} and {x_b.shape}")
+    if x_a.shape[1] != x_b.shape[1]:
+        raise ValueError(f"{names[0]} and {names[1]} {kind} differ in {width}: {x_a.shape[1]} vs {x_b.shape[1]}")
+    if len(x_a) != len(y_a) or len(x_b) != len(y_b):
+        raise ValueError(f"{kind} and labels differ in length (number of samples): {names[0]} {len(x_a)} vs "
+                         f"{len(y_a)}, {names[1]} {len(x_b)} vs {len(y_b)}")
+
+
 def _check(train_features, y_train, test_features, y_test):
     xtr, xte = _to_numpy(train_features, "train_features"), _to_numpy(test_features, "test_features")
     ytr, yte = _to_numpy(y_train, "y_train").reshape(-1), _to_numpy(y_test, "y_test").reshape(-1)
-    if xtr.ndim != 2 or xte.ndim != 2:
-        raise ValueError(f"features must be 2-D (samples, dims), got {xtr.shape} and {xte.shape}")
-    if xtr.shape[1] != xte.shape[1]:
-        raise ValueError(f"train and test features differ in dimension: {xtr.shape[1]} vs {xte.shape[1]}")
-    if len(xtr) != len(ytr) or len(xte) != len(yte):
-        raise ValueError(f"features and labels differ in length: train {len(xtr)} vs {len(ytr)}, "
-                         f"test {len(xte)} vs {len(yte)}")
+    check_labelled_pair(xtr, ytr, xte, yte)
     if len(np.unique(ytr)) < 2:
         raise ValueError("the training labels hold a single class: a probe needs at least two")
     if not (np.isfinite(xtr).all() and np.isfinite(xte).all()):
