@@ -66,3 +66,14 @@ def test_quick_switch_rejects_typos(monkeypatch):
     monkeypatch.setenv(QUICK_ENV_VAR, "quick")
     with pytest.raises(ValueError, match=QUICK_ENV_VAR):
         is_quick()
+
+
+def test_keep_freed_memory_reports_whether_it_applied():
+    import platform
+
+    from ssl_book.runtime import keep_freed_memory
+
+    applied = keep_freed_memory()
+    assert isinstance(applied, bool)
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert applied

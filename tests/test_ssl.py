@@ -278,3 +278,44 @@ def test_off_diagonal_square_sum_equals_the_explicit_matrix(n, d):
     g_fast, = torch.autograd.grad(ssl.off_diagonal_square_sum(a, b), a)
     g_slow, = torch.autograd.grad((a.T @ b).pow(2).sum() - (a * b).sum(0).pow(2).sum(), a)
     torch.testing.assert_close(g_fast, g_slow, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("iterations", [1, 2, 5])
+def test_iternorm_follows_newton_schulz_from_the_identity(iterations):
+    """The whitening matrix is Huang et al.'s iteration P_{k+1} = (3 P_k - P_k^3 Sigma_N) / 2
+    from P_0 = I, divided by sqrt(tr Sigma), written out here without shortcuts."""
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(40, 8, generator=g, dtype=torch.float64) @ torch.randn(8, 8, generator=g, dtype=torch.float64)
+    layer = ssl.IterNorm(8, group_size=8, iterations=iterations).double()
+    x = z.T - z.T.mean(1, keepdim=True)                                     # (c, N)
+    sigma = x @ x.T / 40 + layer.eps * torch.eye(8, dtype=torch.float64)
+    trace = torch.trace(sigma)
+    p = torch.eye(8, dtype=torch.float64)
+    for _ in range(iterations):
+        p = (3 * p - p @ p @ p @ (sigma / trace)) / 2
+    expected = (p / trace.sqrt() @ x).T
+    torch.testing.assert_close(layer(z), expected)
+
+
+@pytest.mark.parametrize("iternorm", [False, True])
+def test_projector_pair_equals_two_calls(iternorm):
+    """``pair`` shares the linear layers' pass but keeps per-view normalisation: outputs,
+    gradients and running statistics equal those of two separate calls."""
+    torch.manual_seed(0)
+    head = ssl.Projector(12, (32, 32, 32), iternorm=iternorm, group_size=8).double()
+    twin = ssl.Projector(12, (32, 32, 32), iternorm=iternorm, group_size=8).double()
+    twin.load_state_dict(head.state_dict())
+    a, b = torch.randn(10, 12, dtype=torch.float64), torch.randn(10, 12, dtype=torch.float64)
+    pa, pb = head.pair(a, b)
+    qa, qb = twin(a), twin(b)
+    torch.testing.assert_close((pa, pb), (qa, qb))
+    (pa.sin().sum() + pb.cos().sum()).backward()
+    (qa.sin().sum() + qb.cos().sum()).backward()
+    for p, q in zip(head.parameters(), twin.parameters()):
+        torch.testing.assert_close(p.grad, q.grad)
+    for name, buffer in head.state_dict().items():
+        torch.testing.assert_close(buffer, twin.state_dict()[name], msg=name)
+    head.eval(), twin.eval()
+    torch.testing.assert_close(head.pair(a, b), (twin(a), twin(b)))
+    with pytest.raises(ValueError, match="one shape"):
+        head.pair(a, b[:5])

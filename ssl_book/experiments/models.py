@@ -65,8 +65,8 @@ class NCVQVAE(nn.Module):
             terms["aug_recon"] = self.config.aug_recon_weight * (time_aug + stft_aug)
             # Under DDP the SSL loss sees the global batch: its statistics (cross-correlation,
             # variance, covariance) are batch-level, so each rank's half would change the objective.
-            p1 = self.projector(gather_batch(self.tokenizer.pooled(out.vq.z_q).float()))
-            p2 = self.projector(gather_batch(self.tokenizer.pooled(z_aug).float()))
+            p1, p2 = self.projector.pair(gather_batch(self.tokenizer.pooled(out.vq.z_q).float()),
+                                         gather_batch(self.tokenizer.pooled(z_aug).float()))
             terms["ssl"] = self.config.effective_ssl_weight * self.ssl_loss(p1.float(), p2.float())
         terms["loss"] = sum(terms.values())
         terms["perplexity"] = out.vq.perplexity
