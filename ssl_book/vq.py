@@ -77,9 +77,18 @@ def unflatten_positions(rows: torch.Tensor, shape: torch.Size) -> torch.Tensor:
 
 
 def squared_distances(rows: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
-    """``||rows_i - codebook_k||^2`` for every pair: ``(N, D), (K, D) -> (N, K)``."""
-    return (rows.pow(2).sum(1, keepdim=True) - 2 * rows @ codebook.T
-            + codebook.pow(2).sum(1)[None, :]).clamp_min(0)
+    """``||rows_i - codebook_k||^2`` for every pair: ``(N, D), (K, D) -> (N, K)``.
+
+    Always computed in at least fp32, also under bf16 autocast: the distances decide which
+    code a latent gets (argmin) and the stage-2 targets (a softmax over them), and bf16's 8-bit
+    mantissa would reorder near-equal distances (on latents of norm ~24, a code or two in a few
+    hundred changed).
+    """
+    dtype = torch.promote_types(torch.promote_types(rows.dtype, codebook.dtype), torch.float32)
+    with torch.autocast(rows.device.type, enabled=False):
+        rows, codebook = rows.to(dtype), codebook.to(dtype)
+        return (rows.pow(2).sum(1, keepdim=True) - 2 * rows @ codebook.T
+                + codebook.pow(2).sum(1)[None, :]).clamp_min(0)
 
 
 def orthogonal_loss(codebook: torch.Tensor) -> torch.Tensor:
@@ -287,7 +296,12 @@ class VectorQuantizer(nn.Module):
 
     @torch.no_grad()
     def _update(self, rows: torch.Tensor, indices: torch.Tensor) -> None:
-        """EMA statistics (and, with ``ema=True``, the codebook), then dead-code revival."""
+        """EMA statistics (and, with ``ema=True``, the codebook), then dead-code revival; in
+        the codebook's precision, also under autocast."""
+        with torch.autocast(rows.device.type, enabled=False):
+            self._update_in_full_precision(rows.to(self.embed.dtype), indices)
+
+    def _update_in_full_precision(self, rows: torch.Tensor, indices: torch.Tensor) -> None:
         one_hot = F.one_hot(indices, self.num_codes).to(rows.dtype)          # (N, K)
         # Under DDP every rank sees part of the batch: sum the statistics over ranks so that all
         # ranks keep the same codebook, the one a single process would have (no-op when alone).

@@ -231,3 +231,38 @@ def test_losses_match_functional_mse():
     z = torch.randn(3, 3, 4)
     out = vq(z)
     assert torch.allclose(out.commitment_loss, F.mse_loss(z, out.z_q))
+
+
+@pytest.mark.parametrize("scale", [1.0, 24.0])
+def test_codes_and_targets_do_not_change_under_bf16_autocast(scale):
+    """The same fp32 latents get the same codes, the same stochastic stage-2 targets and the
+    same EMA codebook with and without CPU bf16 autocast (also for latents of large norm)."""
+    torch.manual_seed(0)
+    vq = VectorQuantizer(32, 64).train()
+    z = torch.randn(16, 64, 5, 9) * scale / 8          # per-position norm about `scale`
+    vq(z)                                              # k-means initialisation, in fp32
+    twin = VectorQuantizer(32, 64).train()
+    twin.load_state_dict(vq.state_dict())
+    z2 = z + 0.3 * torch.randn_like(z) * scale / 8
+    plain = vq(z2)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = twin(z2)
+        drawn_mixed = twin.sample_indices(z2, 1.0, torch.Generator().manual_seed(1))
+        nearest_mixed = twin.nearest(z2)
+    assert torch.equal(plain.indices, mixed.indices)
+    assert torch.equal(vq.embed, twin.embed) and torch.equal(vq.cluster_size, twin.cluster_size)
+    assert torch.equal(vq.sample_indices(z2, 1.0, torch.Generator().manual_seed(1)), drawn_mixed)
+    assert torch.equal(vq.nearest(z2), nearest_mixed)
+
+
+def test_exact_ties_pick_the_same_code_under_bf16_autocast():
+    vq = VectorQuantizer(4, 2, ema=False).eval()
+    with torch.no_grad():
+        vq.embed.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]))
+    vq.initialized.fill_(True)
+    z = torch.zeros(1, 2, 3)                           # equidistant from all four codes
+    z[0, :, 1] = torch.tensor([0.5, 0.5])              # tie between codes 0 and 2
+    plain = vq.nearest(z)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = vq.nearest(z)
+    assert torch.equal(plain, mixed) and plain.tolist() == [[0, 0, 0]]
