@@ -14,7 +14,10 @@ datasets, whose series are z-normalised one by one, that is the identity.)
 
 Cache: ``$SSL_BOOK_CACHE_DIR/evaluators/<dataset>-fcn-<config key>.pt`` (default folder
 ``~/.cache/ssl_book``), one file per dataset and configuration; the key is a SHA-256 digest of
-the configuration's fields. Files are written and read with :mod:`ssl_book.checkpoint`
+the configuration's fields. An evaluator of data passed in directly (a reader's own files, the
+``data`` argument of :func:`load_or_train_evaluator`) is cached as
+``<name>-<content digest>-fcn-<config key>.pt``: keyed by the data's content, not only its
+name. Files are written and read with :mod:`ssl_book.checkpoint`
 (atomically, through a temporary file and ``os.replace``; loaded with
 ``torch.load(..., weights_only=True)``). A cache file that cannot be read, or that
 holds another dataset or configuration, is **retrained with a warning and overwritten**: the
@@ -35,10 +38,10 @@ import numpy as np
 import torch
 
 from ssl_book.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from ssl_book.data import load_ucr
+from ssl_book.data import UCRDataset, load_ucr
 from ssl_book.fcn import FCN
 from ssl_book.runtime import get_device
-from ssl_book.train import History, accuracy, fit_classifier
+from ssl_book.train import PRECISIONS, History, accuracy, fit_classifier
 
 CACHE_ENV_VAR = "SSL_BOOK_CACHE_DIR"
 CACHE_FORMAT = 1
@@ -54,6 +57,9 @@ class EvaluatorConfig:
         lr: AdamW learning rate (cosine-decayed to 0, no warm-up).
         weight_decay: AdamW weight decay.
         seed: seeds the weight initialisation and the minibatch order.
+        precision: ``"fp32"`` or ``"bf16"`` (training under bf16 autocast, see
+            :func:`ssl_book.train.autocast_to`; the thesis's GPU ran its convolutions in TF32,
+            itself a reduced precision). Inference (features, probabilities) is always fp32.
     """
 
     epochs: int = 1000
@@ -61,6 +67,7 @@ class EvaluatorConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-5
     seed: int = 0
+    precision: str = "fp32"
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
@@ -76,6 +83,8 @@ class EvaluatorConfig:
             if not math.isfinite(value) or value < low or (name == "lr" and value == 0):
                 raise ValueError(f"{name} must be {'positive' if name == 'lr' else 'non-negative'} "
                                  f"and finite, got {value!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         for name in ("epochs", "batch_size", "seed"):      # canonical types: stable keys
             object.__setattr__(self, name, int(getattr(self, name)))
         for name in ("lr", "weight_decay"):
@@ -87,10 +96,18 @@ class EvaluatorConfig:
             raise ValueError(f"need at least one training series, got {n_train}")
         return self.epochs * math.ceil(n_train / self.batch_size)
 
+    def fields(self) -> dict:
+        """The fields as a dict, without ``precision`` when it is the default ``"fp32"``."""
+        fields = asdict(self)
+        if fields["precision"] == "fp32":
+            del fields["precision"]
+        return fields
+
     @property
     def key(self) -> str:
-        """A stable 16-hex-digit digest of the fields (Python's ``hash`` changes between runs)."""
-        text = json.dumps({"format": CACHE_FORMAT, "model": "FCN", **asdict(self)}, sort_keys=True)
+        """A stable 16-hex-digit digest of the fields (Python's ``hash`` changes between runs).
+        An fp32 configuration keeps the key it had before ``precision`` existed."""
+        text = json.dumps({"format": CACHE_FORMAT, "model": "FCN", **self.fields()}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -110,7 +127,7 @@ def train_fcn(x, y, n_classes: int, config: EvaluatorConfig, *, device: torch.de
         model = FCN(n_classes)
     history = fit_classifier(model, x, y, steps=config.steps(len(x)), batch_size=config.batch_size,
                              lr=config.lr, weight_decay=config.weight_decay, device=device,
-                             seed=config.seed, desc=desc)
+                             seed=config.seed, desc=desc, precision=config.precision)
     return model, history
 
 
@@ -191,19 +208,23 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "ssl_book"
 
 
-def evaluator_path(dataset_name: str, config: EvaluatorConfig) -> Path:
-    """Where the evaluator of ``dataset_name`` trained with ``config`` is cached."""
-    return cache_dir() / "evaluators" / f"{dataset_name}-fcn-{config.key}.pt"
+def evaluator_path(dataset_name: str, config: EvaluatorConfig, data_key: str | None = None) -> Path:
+    """Where the evaluator of ``dataset_name`` trained with ``config`` is cached; ``data_key``
+    (:meth:`ssl_book.data.UCRDataset.content_digest`) marks one trained on given data."""
+    name = dataset_name if data_key is None else f"{dataset_name}-{data_key}"
+    return cache_dir() / "evaluators" / f"{name}-fcn-{config.key}.pt"
 
 
-def _cache_meta(dataset_name: str, config: EvaluatorConfig) -> dict:
-    return {"kind": "fcn-evaluator", "cache_format": CACHE_FORMAT, "dataset": dataset_name,
-            "config": asdict(config)}
+def _cache_meta(dataset_name: str, config: EvaluatorConfig, data_key: str | None = None) -> dict:
+    meta = {"kind": "fcn-evaluator", "cache_format": CACHE_FORMAT, "dataset": dataset_name,
+            "config": config.fields()}
+    return meta if data_key is None else {**meta, "data": data_key}
 
 
-def _load(path: Path, dataset_name: str, config: EvaluatorConfig, device: torch.device) -> Evaluator:
+def _load(path: Path, dataset_name: str, config: EvaluatorConfig, device: torch.device,
+          data_key: str | None = None) -> Evaluator:
     """Raises :class:`ssl_book.checkpoint.CheckpointError` for an unusable file."""
-    state = load_checkpoint(path, expected_meta=_cache_meta(dataset_name, config))
+    state = load_checkpoint(path, expected_meta=_cache_meta(dataset_name, config, data_key))
     try:
         model = FCN(int(state["n_classes"]))
         model.load_state_dict(state["state_dict"])
@@ -214,14 +235,22 @@ def _load(path: Path, dataset_name: str, config: EvaluatorConfig, device: torch.
 
 
 def load_or_train_evaluator(dataset_name: str, config: EvaluatorConfig | None = None,
-                            device: torch.device | str | None = None, *, retrain: bool = False) -> Evaluator:
-    """The FCN evaluator of a UCR dataset: loaded from the cache, else trained and cached.
+                            device: torch.device | str | None = None, *, retrain: bool = False,
+                            data: UCRDataset | None = None) -> Evaluator:
+    """The FCN evaluator of a UCR dataset, or of given data: loaded from the cache, else trained
+    and cached.
 
     Args:
-        dataset_name: a dataset :func:`ssl_book.data.load_ucr` can read (e.g. ``"CBF"``).
+        dataset_name: a dataset :func:`ssl_book.data.load_ucr` can read (e.g. ``"CBF"``), or,
+            with ``data``, the name of that data.
         config: the training recipe (default :class:`EvaluatorConfig`, the thesis's 1000 epochs).
         device: where the model lives (default :func:`ssl_book.get_device`).
         retrain: train anew even if a cached model exists (and overwrite it).
+        data: already-loaded data to train on instead of ``load_ucr(dataset_name)`` (a
+            reader's own files, :func:`ssl_book.data.load_series_files`). Its cache file is
+            keyed by the data's content (:meth:`ssl_book.data.UCRDataset.content_digest`) as
+            well as the name, so that changed data, or other data of the same name, never
+            load a stale model.
 
     Returns:
         An :class:`Evaluator`; ``.accuracy`` is its test-split accuracy.
@@ -231,15 +260,19 @@ def load_or_train_evaluator(dataset_name: str, config: EvaluatorConfig | None = 
     config = EvaluatorConfig() if config is None else config
     if not isinstance(config, EvaluatorConfig):
         raise ValueError(f"config must be an EvaluatorConfig, got {type(config).__name__}")
+    if data is not None and not isinstance(data, UCRDataset):
+        raise ValueError(f"data must be a UCRDataset (see ssl_book.data.load_series_files), "
+                         f"got {type(data).__name__}")
     device = get_device() if device is None else torch.device(device)
-    path = evaluator_path(dataset_name, config)
+    data_key = None if data is None else data.content_digest()
+    path = evaluator_path(dataset_name, config, data_key)
     if path.exists() and not retrain:
         try:
-            return _load(path, dataset_name, config, device)
+            return _load(path, dataset_name, config, device, data_key)
         except CheckpointError as err:
             warnings.warn(f"the cached evaluator is unusable: {err}. Retraining it and overwriting "
                           f"the file.", RuntimeWarning, stacklevel=2)
-    data = load_ucr(dataset_name)
+    data = load_ucr(dataset_name) if data is None else data
     model, history = train_fcn(data.x_train, data.y_train, data.n_classes, config, device=device,
                                desc=f"FCN evaluator ({dataset_name})")
     test_accuracy = accuracy(model, torch.as_tensor(data.x_test, device=device),
@@ -247,5 +280,5 @@ def load_or_train_evaluator(dataset_name: str, config: EvaluatorConfig | None = 
     losses = [float(v) for v in history.loss]
     state = {"n_classes": data.n_classes, "length": data.length, "accuracy": test_accuracy,
              "train_loss": losses, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    save_checkpoint(path, state, _cache_meta(dataset_name, config))
+    save_checkpoint(path, state, _cache_meta(dataset_name, config, data_key))
     return Evaluator(model, dataset_name, config, test_accuracy, data.length, losses, path, from_cache=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -52,6 +53,24 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
 
 
+PRECISIONS = ("fp32", "bf16")
+
+
+def autocast_to(device: torch.device | str, precision: str) -> AbstractContextManager:
+    """``torch.autocast`` to bfloat16 on ``device`` (CPU or CUDA) for ``"bf16"``, else nothing.
+
+    Under it convolutions and matrix products run in bf16 while weights, optimizer state and
+    reductions stay in fp32. On a CPU with native bf16 instructions (AVX-512 BF16 or AMX) an FCN
+    training step takes half the time of fp32 (``benchmarks/full_protocol.py``); without them bf16
+    is emulated and slower, so keep ``"fp32"`` there.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "fp32":
+        return nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
+
 def cosine_lr(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
     """Cosine decay from the optimizer's learning rate to 0 over ``steps`` steps, no warm-up."""
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
@@ -75,7 +94,7 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 def fit_classifier(model: nn.Module, x_train, y_train, *, steps: int, batch_size: int = 128,
                    lr: float = 1e-3, weight_decay: float = 1e-5, x_val=None, y_val=None,
                    eval_every: int = 0, device: torch.device | str | None = None, seed: int = 0,
-                   desc: str = "training") -> History:
+                   desc: str = "training", precision: str = "fp32") -> History:
     """Train ``model`` with cross-entropy, AdamW and a cosine learning-rate schedule.
 
     Args:
@@ -86,6 +105,7 @@ def fit_classifier(model: nn.Module, x_train, y_train, *, steps: int, batch_size
             ``eval_every`` steps and at the end.
         device: where to train (default: where the model's parameters are).
         seed: seeds the minibatch order.
+        precision: ``"fp32"``, or ``"bf16"`` for the forward pass under :func:`autocast_to`.
 
     Returns:
         The :class:`History`. The model is trained in place and left in eval mode.
@@ -93,6 +113,7 @@ def fit_classifier(model: nn.Module, x_train, y_train, *, steps: int, batch_size
     if steps < 1:
         raise ValueError(f"steps must be positive, got {steps}")
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    autocast_to(device, precision)                          # rejects an unknown precision early
     model.to(device).train()
     x = as_tensor(x_train, torch.float32, device)
     y = as_tensor(y_train, torch.long, device)
@@ -107,7 +128,8 @@ def fit_classifier(model: nn.Module, x_train, y_train, *, steps: int, batch_size
     history = History()
     for step in (bar := progress(range(1, steps + 1), desc=desc)):
         idx = next(batches)
-        loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+        with autocast_to(device, precision):
+            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

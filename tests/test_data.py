@@ -71,8 +71,27 @@ def test_root_argument_and_environment_variable(tmp_path, monkeypatch):
 
 
 def test_unknown_name_suggests_the_right_one(bundled_only):
-    with pytest.raises(UCRDataError, match="Did you mean 'GunPoint'"):
+    with pytest.raises(UCRDataError, match="no Gunpoint/Gunpoint_TRAIN.tsv in .*Did you mean 'GunPoint'"):
         load_ucr("Gunpoint")
+
+
+def test_a_dataset_the_registry_lacks_is_read_with_sizes_from_its_files(tmp_path):
+    write_tsv(tmp_path, "Toy", "TRAIN", [[1, 0.1, 0.2, 0.3], [2, 0.3, 0.4, 0.5], [2, 0.0, 0.1, 0.2]])
+    write_tsv(tmp_path, "Toy", "TEST", [[2, 1.0, 2.0, 3.0]])
+    data = load_ucr("Toy", root=tmp_path)
+    assert "Toy" not in REGISTRY and "Toy" in available_datasets(tmp_path)
+    assert data.x_train.shape == (3, 3) and data.x_test.shape == (1, 3) and data.n_classes == 2
+
+
+@pytest.mark.parametrize("train, message", [
+    ([[1, 0.1, 0.2], [1, 0.3, 0.4]], "Toy_TRAIN.tsv holds one class only"),
+    ([[1, 0.1, "inf"], [2, 0.3, 0.4]], "Toy_TRAIN.tsv holds infinite values"),
+])
+def test_datasets_the_pipeline_cannot_use_are_refused(tmp_path, train, message):
+    write_tsv(tmp_path, "Toy", "TRAIN", train)
+    write_tsv(tmp_path, "Toy", "TEST", [[1, 1.0, 2.0]])
+    with pytest.raises(UCRDataError, match=message):
+        load_ucr("Toy", root=tmp_path)
 
 
 def test_known_but_absent_dataset_says_how_to_get_it(bundled_only):
@@ -101,8 +120,9 @@ def test_checksum_mismatch_is_detected(tmp_path):
 
 
 @pytest.mark.parametrize("rows, message", [
-    ([[1, 0.1, 0.2], [2, 0.3]], "not a valid UCR file"),          # ragged
-    ([[1, 0.1, "abc"], [2, 0.3, 0.4]], "not a valid UCR file"),   # non-numeric
+    ([[1, 0.1, 0.2], [2, 0.3]], "not a valid UCR file: row 2 has 2 columns where the rows above have 3"),
+    ([[1, 0.1, "abc"], [2, 0.3, 0.4]], r"not a valid UCR file: row 1, column 3 \(a value\) is 'abc'"),
+    ([["one", 0.1, 0.2]], r"row 1, column 1 \(the class label\) is 'one', not a number"),
     ([], "empty"),
     ([[1], [2]], "only one column"),
     ([["NaN", 0.1, 0.2]], "missing .*label"),

@@ -191,3 +191,17 @@ def test_whole_pipeline_and_report_on_cpu(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["run", "--dataset", DATASET, "--method", "baseline", *arguments]) == 0
     assert "stage 1" not in capsys.readouterr().err
+
+
+def test_committed_results_keep_their_digests():
+    """New configuration fields keep the digest of every committed run (so a sweep skips
+    them and the chapters find them); the full preset's FCN precision is recorded."""
+    from pathlib import Path
+
+    files = sorted((Path(__file__).resolve().parents[1] / "results" / "runs").rglob("results.json"))
+    assert files
+    for path in files:
+        record = json.loads(path.read_text())
+        assert RunConfig.from_dict(record["config"]).digest() == record["config_digest"], path
+    assert make_config("ECG5000", "baseline", None, 1).evaluation.fcn_precision == "bf16"
+    assert make_config("ECG5000", "baseline", None, 1, preset="cpu").evaluation.fcn_precision == "fp32"

@@ -10,7 +10,10 @@ Where files come from, in order:
    of the archive; this repository's Makefile points it at ``../shared/data/ucr``);
 3. the small datasets bundled with the package (``ssl_book.data.BUNDLED``).
 
-Every file whose checksum the registry knows is verified before it is parsed.
+Any dataset of the archive can be read this way, not only the ones the registry lists
+(``ssl_book.data.REGISTRY``): sizes and labels come from the files themselves, and every file
+whose checksum the registry knows is verified before it is parsed. A reader's own data in
+other files is read by :func:`ssl_book.data.load_series_files`, with the same checks.
 """
 
 from __future__ import annotations
@@ -69,6 +72,16 @@ class UCRDataset:
         return (f"UCRDataset({self.name!r}: train {self.x_train.shape}, test {self.x_test.shape}, "
                 f"{self.n_classes} classes, from {self.folder})")
 
+    def content_digest(self) -> str:
+        """16 hex digits of a sha256 over the four arrays (dtype, shape and bytes): equal for equal
+        data, whatever the name or the files they were read from."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype.str}{array.shape}".encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()[:16]
+
 
 _verified: set[tuple[str, int, int]] = set()
 
@@ -103,19 +116,24 @@ def read_ucr_tsv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         ``series`` of shape ``(n, length)`` (float64, NaN kept) and ``labels`` of shape ``(n,)``.
 
     Raises:
-        UCRDataError: empty file, ragged rows or non-numeric values, naming the file and row.
+        UCRDataError: a missing or empty file, ragged rows or non-numeric values, naming the file
+            and the first bad row.
     """
     path = Path(path)
+    if not path.is_file():
+        raise UCRDataError(f"{path} does not exist (or is not a file)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)     # "input contained no data": see below
             table = np.loadtxt(path, delimiter="\t", ndmin=2, dtype=np.float64, comments=None)
-    except ValueError as err:
-        raise UCRDataError(f"{path} is not a valid UCR file ({err}). Each line must hold a label "
-                           f"and the same number of tab-separated numbers; re-download it from "
-                           f"{ARCHIVE_URL}") from None
+    except ValueError:
+        raise UCRDataError(f"{path} is not a valid UCR file: {_first_problem(path)}. Each line must "
+                           f"hold a numeric class label, then the series' values, all tab-separated, "
+                           f"the same number on every line (pad shorter series with NaN). A file of "
+                           f"the UCR archive can be downloaded again from {ARCHIVE_URL}") from None
     if table.size == 0:
-        raise UCRDataError(f"{path} is empty; re-download it from {ARCHIVE_URL}")
+        raise UCRDataError(f"{path} is empty: it holds no series (a file of the UCR archive can be "
+                           f"downloaded again from {ARCHIVE_URL})")
     if table.shape[1] < 2:
         raise UCRDataError(f"{path} has only one column: a UCR file holds a label and then the series")
     labels, series = table[:, 0], table[:, 1:]
@@ -124,12 +142,44 @@ def read_ucr_tsv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return series, labels
 
 
-def _unknown_name_error(name: str) -> UCRDataError:
+def _first_problem(path: Path) -> str:
+    """The first row of a tab-separated file that ``np.loadtxt`` cannot read, in words."""
+    width = None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for row, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            fields = line.rstrip("\r\n").split("\t")
+            for column, value in enumerate(fields, start=1):
+                try:
+                    float(value)
+                except ValueError:
+                    what = "the class label" if column == 1 else "a value"
+                    comma = "; the file looks comma-separated" if "," in value else ""
+                    return f"row {row}, column {column} ({what}) is {value[:40]!r}, not a number{comma}"
+            if width is None:
+                width = len(fields)
+            elif len(fields) != width:
+                return f"row {row} has {len(fields)} columns where the rows above have {width}"
+    return "it cannot be parsed as tab-separated numbers"
+
+
+def missing_dataset_help(name: str, root: str | Path | None = None, *,
+                         own_data: str = "ssl_book.data.load_series_files(train, test)") -> str:
+    """Why ``name`` was not found and how to get it: the file looked for, the folders searched,
+    a close registered name, the bundled datasets, where the archive goes; ``own_data`` says
+    how to use one's own files instead."""
+    roots = ", ".join(str(r) for r in _candidate_roots(root))
     hint = difflib.get_close_matches(name, REGISTRY, n=1, cutoff=0.6)
     did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
-    return UCRDataError(
-        f"unknown UCR dataset {name!r}.{did_you_mean} Bundled with ssl_book: {', '.join(BUNDLED)}. "
-        f"Others are read from a UCR archive folder: pass root=... or set {UCR_ROOT_ENV}.")
+    return (f"no {name}/{name}_TRAIN.tsv in {roots}.{did_you_mean} Bundled with ssl_book: "
+            f"{', '.join(BUNDLED)}. Any other dataset of the UCR archive 2018 ({ARCHIVE_URL}) is read "
+            f"from your copy of it: set {UCR_ROOT_ENV} to the folder holding <Name>/<Name>_TRAIN.tsv "
+            f"(or pass root=... to load_ucr). Your own data: {own_data}.")
+
+
+def _unknown_name_error(name: str, root: str | Path | None) -> UCRDataError:
+    return UCRDataError(f"unknown UCR dataset {name!r}: {missing_dataset_help(name, root)}")
 
 
 def _candidate_roots(root: str | Path | None) -> list[Path]:
@@ -150,28 +200,40 @@ def _candidate_roots(root: str | Path | None) -> list[Path]:
     return roots
 
 
+def find_ucr(name: str, root: str | Path | None = None) -> Path | None:
+    """The first folder ``<root>/<name>`` of the roots :func:`load_ucr` searches, or ``None``
+    if no root has one.
+
+    Raises:
+        UCRDataError: the folder lacks ``<name>_TRAIN.tsv`` or ``<name>_TEST.tsv`` (named).
+    """
+    folders = [r / name for r in _candidate_roots(root) if (r / name).is_dir()]
+    if not folders:
+        return None
+    for split in SPLITS:
+        file = folders[0] / f"{name}_{split}.tsv"
+        if not file.is_file():
+            raise UCRDataError(f"{file} is missing: the copy of {name} in {folders[0]} is incomplete. "
+                               f"Get both files from the UCR archive 2018 ({ARCHIVE_URL}).")
+    return folders[0]
+
+
 def locate_ucr(name: str, root: str | Path | None = None) -> Path:
     """The folder holding ``<name>_TRAIN.tsv`` and ``<name>_TEST.tsv``.
 
     Raises:
         UCRDataError: an unknown name, or a dataset missing (or incomplete) in every root,
-            with what to do about it.
+            naming the file looked for and what to do about it.
     """
-    roots = _candidate_roots(root)
-    folders = [r / name for r in roots if (r / name).is_dir()]
-    if not folders:
+    folder = find_ucr(name, root)
+    if folder is None:
         if name not in REGISTRY:
-            raise _unknown_name_error(name)
+            raise _unknown_name_error(name, root)
+        roots = ", ".join(str(r) for r in _candidate_roots(root))
         raise UCRDataError(
-            f"UCR dataset {name!r} is not bundled with ssl_book and was not found in "
-            f"{', '.join(str(r) for r in roots)}. Download the UCR archive 2018 from {ARCHIVE_URL}, "
+            f"UCR dataset {name!r} is not bundled with ssl_book and was not found in {roots} "
+            f"(no {name}/{name}_TRAIN.tsv there). Download the UCR archive 2018 from {ARCHIVE_URL}, "
             f"unpack it, and set {UCR_ROOT_ENV}=/path/to/UCRArchive_2018 (or pass root=...).")
-    folder = folders[0]
-    for split in SPLITS:
-        file = folder / f"{name}_{split}.tsv"
-        if not file.is_file():
-            raise UCRDataError(f"{file} is missing: the copy of {name} in {folder} is incomplete. "
-                               f"Get both files from the UCR archive 2018 ({ARCHIVE_URL}).")
     return folder
 
 
@@ -200,31 +262,86 @@ def load_ucr(name: str, root: str | Path | None = None, *, normalize: str = "glo
     Returns:
         A :class:`UCRDataset` with float32 series and int64 labels ``0..C-1`` (encoded from the
         sorted training labels).
+
+    Raises:
+        UCRDataError: the dataset is not found (the message names the missing file and says how
+            to get it), a checksum differs, or the files break a rule of :func:`build_dataset`.
     """
+    check_options(normalize, nan)
+    folder = locate_ucr(name, root)
+    train = (*_read_split(folder, name, "TRAIN"), folder / f"{name}_TRAIN.tsv")
+    test = (*_read_split(folder, name, "TEST"), folder / f"{name}_TEST.tsv")
+    return build_dataset(name, train, test, folder, normalize=normalize, nan=nan)
+
+
+def check_options(normalize: str, nan: str) -> None:
+    """Raise ``ValueError`` for a ``normalize`` or ``nan`` option :func:`load_ucr` does not know."""
     if normalize not in ("global", "none"):
         raise ValueError(f"normalize must be 'global' or 'none', got {normalize!r}")
     if nan not in ("zero", "raise"):
         raise ValueError(f"nan must be 'zero' or 'raise', got {nan!r}")
-    folder = locate_ucr(name, root)
-    x_train, labels_train = _read_split(folder, name, "TRAIN")
-    x_test, labels_test = _read_split(folder, name, "TEST")
-    if x_train.shape[1] != x_test.shape[1]:
-        raise UCRDataError(f"{name}: TRAIN series have length {x_train.shape[1]} but TEST series "
-                           f"have length {x_test.shape[1]}")
-    if nan == "raise" and (np.isnan(x_train).any() or np.isnan(x_test).any()):
-        raise UCRDataError(f"{name} has missing values (NaN); use nan='zero' to set them to 0")
 
+
+#: One split as read from its file: ``(series (n, L) float64, labels (n,), the file)``.
+Split = tuple[np.ndarray, np.ndarray, Path]
+
+
+def _check_values(name: str, train: Split, test: Split, nan: str) -> None:
+    (x_train, labels_train, train_file), (x_test, labels_test, test_file) = train, test
+    if x_train.shape[1] != x_test.shape[1]:
+        raise UCRDataError(f"{name}: the series in {train_file} have length {x_train.shape[1]} but "
+                           f"those in {test_file} have length {x_test.shape[1]}; both files must hold "
+                           f"series of one length (pad shorter series with NaN)")
+    for x, file in ((x_train, train_file), (x_test, test_file)):
+        if np.isinf(x).any():
+            raise UCRDataError(f"{name}: {file} holds infinite values; series must be finite numbers")
+        if nan == "raise" and np.isnan(x).any():
+            raise UCRDataError(f"{name}: {file} has missing values (NaN); use nan='zero' (CLI: --nan "
+                               f"zero) to set them to 0, the thesis's reading of them as padding")
+    if (labels_train.dtype.kind in "US") != (labels_test.dtype.kind in "US"):
+        raise UCRDataError(f"{name}: the labels of {train_file} and {test_file} must both be "
+                           f"numbers or both be text")
+
+
+def _encode_labels(name: str, train: Split, test: Split) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    (_, labels_train, train_file), (_, labels_test, test_file) = train, test
     classes = np.unique(labels_train)
+    if len(classes) < 2:
+        raise UCRDataError(f"{name}: {train_file} holds one class only (label {classes[0].item()!r}); "
+                           f"classification and class-conditional generation need at least two")
     unseen = np.setdiff1d(np.unique(labels_test), classes)
     if unseen.size:
-        raise UCRDataError(f"{name}: TEST has labels {unseen.tolist()} that TRAIN lacks")
+        raise UCRDataError(f"{name}: TEST ({test_file}) has labels {unseen.tolist()} that TRAIN "
+                           f"({train_file}) lacks; every test label must occur in the training set")
     y_train = np.searchsorted(classes, labels_train).astype(np.int64)
     y_test = np.searchsorted(classes, labels_test).astype(np.int64)
+    return classes, y_train, y_test
 
+
+def build_dataset(name: str, train: Split, test: Split, folder: Path, *, normalize: str = "global",
+                  nan: str = "zero") -> UCRDataset:
+    """Check two parsed splits, encode their labels and normalise them: the common part of
+    :func:`load_ucr` and :func:`ssl_book.data.load_series_files`.
+
+    Args:
+        train, test: ``(series (n, L), labels (n,), file)``; series as read (float64, NaN kept),
+            labels numbers or text; the file names the split in error messages.
+        folder: recorded as :attr:`UCRDataset.folder`.
+        normalize, nan: as for :func:`load_ucr`.
+
+    Raises:
+        UCRDataError: TRAIN and TEST lengths differ, infinite values, NaN with ``nan="raise"``,
+            fewer than two classes in TRAIN, TEST labels unseen in TRAIN, or (with ``normalize=
+            "global"``) a training set without spread; each message names the file.
+    """
+    check_options(normalize, nan)
+    _check_values(name, train, test, nan)
+    classes, y_train, y_test = _encode_labels(name, train, test)
+    x_train, x_test = train[0], test[0]
     if normalize == "global":
         mean, std = np.nanmean(x_train), np.nanstd(x_train)
         if not np.isfinite(std) or std == 0:
-            raise UCRDataError(f"{name}: the training set has zero or undefined spread; "
+            raise UCRDataError(f"{name}: the training set ({train[2]}) has zero or undefined spread; "
                                f"use normalize='none'")
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     x_train, x_test = np.nan_to_num(x_train, nan=0.0), np.nan_to_num(x_test, nan=0.0)

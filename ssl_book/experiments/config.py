@@ -12,9 +12,13 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ssl_book.data.files import check_dataset_name, files_sha256
 from ssl_book.data.registry import REGISTRY
+from ssl_book.data.ucr import UCRDataError, find_ucr, missing_dataset_help
+from ssl_book.evaluator import EvaluatorConfig
 
 METHODS = ("baseline", "barlowtwins", "vibcreg")
 AUGMENTATIONS = ("warp", "slice", "gauss")
@@ -166,6 +170,11 @@ class EvalConfig:
         cas_min_samples: CAS trains on at least this many class-conditional samples.
         fid_first_n_test: the thesis computes FID on only the first ``n_test`` of its
             ``max(n_test, 256)`` samples; default True (faithful; it matches the real set's size).
+        fcn_precision: how the evaluator and the CAS classifier train: ``fp32`` (the default,
+            and what every run before this field existed used) or ``bf16`` (autocast; half the
+            time on a GPU or a CPU with bf16 instructions; the thesis's GPU itself ran these
+            convolutions in TF32). The full preset of the command line picks ``bf16``. Their
+            inference is always fp32.
     """
 
     evaluator_epochs: int = 1000
@@ -174,10 +183,34 @@ class EvalConfig:
     min_generated: int = 256
     fid_first_n_test: bool = True
     is_splits: int = 10
+    fcn_precision: str = "fp32"
 
     def __post_init__(self) -> None:
         for name in ("evaluator_epochs", "cas_epochs", "cas_min_samples", "min_generated", "is_splits"):
             _positive(name, getattr(self, name))
+        if self.fcn_precision not in PRECISIONS:
+            raise ValueError(f"fcn_precision must be one of {PRECISIONS}, got {self.fcn_precision!r}")
+
+    def fcn(self, epochs: int) -> EvaluatorConfig:
+        """The FCN recipe for the evaluator (``evaluator_epochs``) or CAS (``cas_epochs``)."""
+        return EvaluatorConfig(epochs=epochs, precision=self.fcn_precision)
+
+
+#: RunConfig fields that name a data source other than the UCR archive; left out of its dict when None.
+_DATA_SOURCE_FIELDS = ("train_path", "test_path", "data_sha256", "nan")
+
+
+def _ucr_dataset_exists(name: str) -> bool:
+    """Whether :func:`ssl_book.data.load_ucr` finds ``name`` now (an incomplete copy raises)."""
+    return find_ucr(name) is not None
+
+
+def _names_a_ucr_dataset(name: str) -> bool:
+    """Whether ``name`` is a UCR dataset's: registered, bundled or in the reader's archive."""
+    try:
+        return name in REGISTRY or _ucr_dataset_exists(name)
+    except UCRDataError:          # an incomplete copy or a bad archive folder: nothing to mix up with
+        return False
 
 
 @dataclass(frozen=True)
@@ -185,6 +218,17 @@ class RunConfig:
     """One run: a dataset, a seed, and the three parts of the protocol.
 
     Attributes:
+        dataset: the data's name; it names the run's folder. Without ``train_path``: a UCR
+            dataset, either one the registry knows (checked when the run loads it) or any other
+            that :func:`ssl_book.data.load_ucr` finds now (``$SSL_BOOK_UCR_ROOT``). With
+            ``train_path``: a name for the reader's own data, which must not be a UCR dataset's.
+        train_path, test_path: the reader's own TRAIN and TEST files (``.tsv`` in the UCR
+            format, or ``.npz`` with ``x`` and ``y``: :mod:`ssl_book.data.files`), both or
+            neither; stored as absolute paths.
+        data_sha256: :func:`ssl_book.data.files.files_sha256` of those files, computed here when
+            not given; loading the run's data checks it, so changed files never resume a run.
+        nan: missing values: ``zero`` (set to 0, the thesis's reading of them as padding) or
+            ``raise``; ``None`` means ``zero`` for a UCR dataset, ``raise`` for one's own files.
         precision: ``bf16`` (autocast on CUDA GPUs; CPUs stay in fp32, where bf16 is slower)
             or ``fp32``.
         compile: ``torch.compile`` the stage-2 transformer. Stage 1 is not compiled: its
@@ -201,22 +245,60 @@ class RunConfig:
     precision: str = "bf16"
     compile: bool = False
     checkpoint_every: int = 500
+    train_path: str | None = None
+    test_path: str | None = None
+    data_sha256: str | None = None
+    nan: str | None = None
 
     def __post_init__(self) -> None:
-        if self.dataset not in REGISTRY:
-            raise ValueError(f"unknown dataset {self.dataset!r}; known: {', '.join(sorted(REGISTRY))}")
+        self._check_data_source()
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         _positive("checkpoint_every", self.checkpoint_every)
 
+    def _check_data_source(self) -> None:
+        """The dataset names a UCR dataset, or the reader's files exist (errors at config time)."""
+        if self.nan not in (None, "zero", "raise"):
+            raise ValueError(f"nan must be 'zero', 'raise' or None, got {self.nan!r}")
+        if (self.train_path is None) != (self.test_path is None):
+            raise ValueError("give both train_path and test_path (your own TRAIN and TEST files), or neither")
+        if self.train_path is None:
+            if self.data_sha256 is not None:
+                raise ValueError("data_sha256 describes train_path and test_path, which are not given")
+            if self.dataset not in REGISTRY and not _ucr_dataset_exists(check_dataset_name(self.dataset)):
+                own = "give train_path and test_path (CLI: --train and --test)"
+                raise ValueError(f"unknown dataset {self.dataset!r}: "
+                                 f"{missing_dataset_help(self.dataset, own_data=own)}")
+            return
+        if _names_a_ucr_dataset(check_dataset_name(self.dataset)):
+            raise ValueError(f"{self.dataset!r} is the name of a UCR dataset: give your own files "
+                             f"another name (CLI: --name), or run the archive's copy without train_path")
+        for name in ("train_path", "test_path"):
+            object.__setattr__(self, name, str(Path(getattr(self, name)).expanduser().resolve()))
+        if self.data_sha256 is None:      # also checks that both files exist and have a known type
+            object.__setattr__(self, "data_sha256", files_sha256(self.train_path, self.test_path))
+
+    @property
+    def nan_policy(self) -> str:
+        """``nan``, or its default for the data source: ``zero`` (UCR) or ``raise`` (own files)."""
+        return self.nan or ("zero" if self.train_path is None else "raise")
+
     @property
     def name(self) -> str:
         return f"{self.dataset}/{self.stage1.name}/seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields as plain data; the data-source fields only when set, so that a UCR run's
+        dict (and :meth:`digest`) is what it was before they existed."""
+        data = dataclasses.asdict(self)
+        for name in _DATA_SOURCE_FIELDS:
+            if data[name] is None:
+                del data[name]
+        if data["evaluation"]["fcn_precision"] == "fp32":     # as before the field existed
+            del data["evaluation"]["fcn_precision"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":

@@ -8,11 +8,14 @@ run resumes from them) and ``results.json`` (metrics, timing, configuration, pro
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import resource
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,10 +25,10 @@ from torch import nn
 
 from ssl_book.augment import augment, stft_round_trip
 from ssl_book.checkpoint import load_checkpoint
-from ssl_book.data import load_ucr
+from ssl_book.data import load_series_files, load_ucr
 from ssl_book.data.ucr import UCRDataset
 from ssl_book.distributed import DistContext, barrier, global_batchnorm
-from ssl_book.evaluator import EvaluatorConfig, cache_dir, load_or_train_evaluator
+from ssl_book.evaluator import cache_dir, load_or_train_evaluator
 from ssl_book.experiments import loop
 from ssl_book.experiments.config import RunConfig
 from ssl_book.experiments.models import NCVQVAE, build_prior
@@ -65,6 +68,20 @@ def run_paths(config: RunConfig, out: str | Path) -> RunPaths:
     """``<out>/<dataset>/<configuration>/seed<k>-<digest>``: the digest keeps runs of different
     settings (a quick test run and a full one, say) apart."""
     return RunPaths(Path(out) / config.dataset / config.stage1.name / f"seed{config.seed}-{config.digest()[:8]}")
+
+
+def load_run_data(config: RunConfig) -> UCRDataset:
+    """The run's data: the UCR dataset ``config.dataset`` (:func:`ssl_book.data.load_ucr`), or the
+    reader's files ``config.train_path``/``test_path`` (:func:`ssl_book.data.load_series_files`,
+    which checks them against ``config.data_sha256``); NaN handled as ``config.nan_policy`` says.
+
+    Raises:
+        UCRDataError: missing, changed or malformed data, with a message naming the file.
+    """
+    if config.train_path is None:
+        return load_ucr(config.dataset, nan=config.nan_policy)
+    return load_series_files(config.train_path, config.test_path, config.dataset, nan=config.nan_policy,
+                             sha256=config.data_sha256)
 
 
 def schedule(epochs: int, steps: int | None, n_train: int, batch_size: int) -> tuple[int, int]:
@@ -213,22 +230,48 @@ def class_balanced_labels(y_train: np.ndarray, n_classes: int, minimum: int) -> 
     return torch.as_tensor(np.repeat(np.arange(n_classes), counts))
 
 
+@contextmanager
+def timed(times: dict[str, float], name: str) -> Iterator[None]:
+    """Add the wall time of the block to ``times[name]`` (seconds)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        times[name] = times.get(name, 0.0) + time.perf_counter() - started
+
+
 def evaluate_generation(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, prior: MaskGIT,
-                        device: torch.device) -> dict[str, float]:
-    """FID and IS of unconditional samples, CAS of class-conditional ones (thesis §1.5)."""
+                        device: torch.device, times: dict[str, float] | None = None,
+                        report: Report | None = None) -> dict[str, float]:
+    """FID and IS of unconditional samples, CAS of class-conditional ones (thesis §1.5).
+
+    ``times`` (if given) receives the wall time of each part: ``evaluator_seconds`` (training
+    or loading the FCN evaluator), ``sampling_seconds`` (both sets of samples, FID and IS) and
+    ``cas_seconds`` (training the CAS classifier)."""
     ev = config.evaluation
-    evaluator = load_or_train_evaluator(config.dataset, EvaluatorConfig(epochs=ev.evaluator_epochs), device)
-    n_test = len(data.x_test)
-    x_gen = generate(prior, tokenizer, max(n_test, ev.min_generated), config, device)
-    used = x_gen[:n_test] if ev.fid_first_n_test else x_gen
-    x_real = stft_round_trip(torch.as_tensor(data.x_test, device=device), n_fft=config.stage1.n_fft)
-    is_mean, is_std = inception_score(evaluator.probs(used), splits=ev.is_splits)
-    labels = class_balanced_labels(data.y_train, data.n_classes, ev.cas_min_samples)
-    x_syn = generate(prior, tokenizer, len(labels), config, device, labels=labels, seed_offset=1)
-    cas_accuracy = cas(x_syn.cpu().numpy(), labels.numpy(), data.x_test, data.y_test, n_classes=data.n_classes,
-                       config=EvaluatorConfig(epochs=ev.cas_epochs), device=device)
-    return {"fid": fid(evaluator.features(x_real), evaluator.features(used)), "is_mean": is_mean,
-            "is_std": is_std, "cas": cas_accuracy, "evaluator_accuracy": evaluator.accuracy}
+    times = {} if times is None else times
+    report = report or (lambda part, step, total: None)
+    report("evaluator", 0, 1)
+    with timed(times, "evaluator_seconds"):
+        own_data = data if config.train_path is not None else None     # cached by content, not name
+        evaluator = load_or_train_evaluator(config.dataset, ev.fcn(ev.evaluator_epochs), device,
+                                            data=own_data)
+    report("sampling", 0, 1)
+    with timed(times, "sampling_seconds"):
+        n_test = len(data.x_test)
+        x_gen = generate(prior, tokenizer, max(n_test, ev.min_generated), config, device)
+        used = x_gen[:n_test] if ev.fid_first_n_test else x_gen
+        x_real = stft_round_trip(torch.as_tensor(data.x_test, device=device), n_fft=config.stage1.n_fft)
+        is_mean, is_std = inception_score(evaluator.probs(used), splits=ev.is_splits)
+        fid_value = fid(evaluator.features(x_real), evaluator.features(used))
+        labels = class_balanced_labels(data.y_train, data.n_classes, ev.cas_min_samples)
+        x_syn = generate(prior, tokenizer, len(labels), config, device, labels=labels, seed_offset=1)
+    report("CAS", 0, 1)
+    with timed(times, "cas_seconds"):
+        cas_accuracy = cas(x_syn.cpu().numpy(), labels.numpy(), data.x_test, data.y_test,
+                           n_classes=data.n_classes, config=ev.fcn(ev.cas_epochs), device=device)
+    return {"fid": fid_value, "is_mean": is_mean, "is_std": is_std, "cas": cas_accuracy,
+            "evaluator_accuracy": evaluator.accuracy}
 
 
 # ----------------------------------------------------------------------------- a whole run
@@ -238,31 +281,86 @@ def _stage_timing(history: dict, batch_size: int) -> dict[str, float]:
             "samples_per_s": None if rate is None else rate * batch_size}
 
 
-def run_experiment(config: RunConfig, out: str | Path, device: torch.device, ctx: DistContext = DistContext(),
-                   command: list[str] | None = None) -> dict | None:
-    """Stage 1, stage 2 and evaluation of one run; writes and returns its results (rank 0), or
-    returns the existing results if this configuration already finished in ``out``."""
-    paths = run_paths(config, out)
-    if paths.results.exists():
-        previous = json.loads(paths.results.read_text())
+Report = Callable[[str, int, int], None]
+
+
+def finished_results(config: RunConfig, out: str | Path) -> dict | None:
+    """The results of ``config`` if a run of exactly this configuration finished in ``out``."""
+    path = run_paths(config, out).results
+    if path.exists():
+        previous = json.loads(path.read_text())
         if previous.get("config_digest") == config.digest():
             return previous
-    data = load_ucr(config.dataset)
+    return None
+
+
+@contextmanager
+def run_lock(folder: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on ``folder/run.lock`` while the block runs; yields False (and
+    holds nothing) when another process holds it. The operating system drops the lock when its
+    holder exits, so a killed run never leaves a stale lock behind."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "run.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_experiment(config: RunConfig, out: str | Path, device: torch.device, ctx: DistContext = DistContext(),
+                   command: list[str] | None = None, report: Report | None = None) -> dict | None:
+    """Stage 1, stage 2 and evaluation of one run; writes and returns its results (rank 0), or
+    returns the existing results if this configuration already finished in ``out``.
+
+    While it trains, the run holds a lock on its folder (:func:`run_lock`): a second process
+    asked for the same run (another sweep on the same folder) returns ``None`` at once instead
+    of training it twice. ``report(part, step, total)`` is told the progress of each part.
+    """
+    previous = finished_results(config, out)
+    if previous is not None:
+        return previous
+    if not ctx.enabled:
+        with run_lock(run_paths(config, out).folder) as acquired:
+            if not acquired:
+                print(f"{config.name}: running in another process, skipped", file=sys.stderr)
+                return None
+            return finished_results(config, out) or _run(config, out, device, ctx, command, report)
+    return _run(config, out, device, ctx, command, report)
+
+
+def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistContext, command: list[str] | None,
+         report: Report | None) -> dict | None:
+    paths = run_paths(config, out)
+    report = report or (lambda part, step, total: None)
+    data = load_run_data(config)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     started = time.perf_counter()
-    model, history1 = train_stage1(config, data, paths, device, ctx)
+    n_train, s1, s2 = len(data.x_train), config.stage1, config.stage2
+    total1 = schedule(s1.epochs, s1.steps, n_train, s1.batch_size)[0]
+    total2 = schedule(s2.epochs, s2.steps, n_train, s2.batch_size)[0]
+    model, history1 = train_stage1(config, data, paths, device, ctx,
+                                   on_step=lambda step: report("stage 1", step, total1))
     peak1 = peak_memory_bytes(device)
     metrics: dict[str, float] = {}
+    parts: dict[str, float] = {}
     if ctx.is_main:
-        metrics.update(evaluate_stage1(model.tokenizer, data, device))
+        report("probes", 0, 1)
+        with timed(parts, "probes_seconds"):
+            metrics.update(evaluate_stage1(model.tokenizer, data, device))
     tokenizer = model.tokenizer
-    prior, history2 = train_stage2(config, data, tokenizer, paths, device, ctx)
+    prior, history2 = train_stage2(config, data, tokenizer, paths, device, ctx,
+                                   on_step=lambda step: report("stage 2", step, total2))
     peak2 = peak_memory_bytes(device)
     eval_started = time.perf_counter()
     results = None
     if ctx.is_main:
-        metrics.update(evaluate_generation(config, data, tokenizer, prior, device))
+        metrics.update(evaluate_generation(config, data, tokenizer, prior, device, parts, report))
         results = {
             "config": config.to_dict(),
             "config_digest": config.digest(),
@@ -270,6 +368,7 @@ def run_experiment(config: RunConfig, out: str | Path, device: torch.device, ctx
             "timing": {"stage1": _stage_timing(history1, min(config.stage1.batch_size, len(data.x_train))),
                        "stage2": _stage_timing(history2, min(config.stage2.batch_size, len(data.x_train))),
                        "evaluation_seconds": time.perf_counter() - eval_started,
+                       **parts,
                        "total_seconds": time.perf_counter() - started,
                        "peak_memory_bytes": {"stage1": peak1, "stage2": peak2},
                        "world_size": ctx.world_size},
@@ -285,7 +384,7 @@ def run_experiment(config: RunConfig, out: str | Path, device: torch.device, ctx
 def load_run(config: RunConfig, out: str | Path, device: torch.device) -> tuple[STFTVQVAE, MaskGIT, UCRDataset]:
     """The trained tokenizer and prior of a finished run (for the chapters' figures)."""
     paths = run_paths(config, out)
-    data = load_ucr(config.dataset)
+    data = load_run_data(config)
     model = NCVQVAE(data.length, config.stage1).to(device)
     model.load_state_dict(load_checkpoint(paths.stage1, {"config": config.digest(), "stage": 1}, device)["model"])
     prior = build_prior(model.tokenizer, data.n_classes, config.stage1, config.stage2).to(device)

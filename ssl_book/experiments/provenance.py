@@ -65,16 +65,42 @@ def device_name(device: torch.device) -> str:
 CODE_VERSION = git_commit()
 
 
+def _typed_path(word: str) -> str:
+    """A path as a reader would type it in the repository: relative to it when inside, else
+    only its last part (``.../name``), so that no machine's folder layout is recorded."""
+    if not os.path.isabs(word):
+        return word
+    path = Path(word).resolve()
+    if path == ROOT or ROOT in path.parents:
+        return str(path.relative_to(ROOT)) or "."
+    return f".../{path.name}"
+
+
+def typed_command(argv: list[str]) -> list[str]:
+    """``argv`` as typed relative to the repository: ``python -m ssl_book.experiments ...``
+    instead of the module's absolute path, paths inside the repository relative to it, and
+    paths outside it shortened to their last part (``--out=/abs/runs`` forms included)."""
+    words = list(argv)
+    if words and words[0].replace(os.sep, "/").endswith("ssl_book/experiments/__main__.py"):
+        words[0] = "python -m ssl_book.experiments"
+    typed = []
+    for word in words:
+        option, equals, value = word.partition("=")
+        typed.append(f"{option}={_typed_path(value)}" if equals and option.startswith("--")
+                     else _typed_path(word))
+    return typed
+
+
 def provenance(device: torch.device, command: list[str] | None = None) -> dict[str, Any]:
-    """The record stored in every results file."""
+    """The record stored in every results file: code version, the command as typed (see
+    :func:`typed_command`), hardware, software and date; no host name or machine path."""
     return {
         "code_version": CODE_VERSION,
-        "command": " ".join(command if command is not None else sys.argv),
+        "command": " ".join(typed_command(command if command is not None else sys.argv)),
         "device": device_name(device),
         "device_type": device.type,
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "host": platform.node(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 

@@ -1,0 +1,106 @@
+"""Sweeps: parallel single-thread runs, one lock per run, results a reader can trust
+(atomic, the command as typed, no machine paths)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ssl_book.experiments.cli import main
+from ssl_book.experiments.pipeline import run_lock
+from ssl_book.experiments.provenance import ROOT, provenance, typed_command
+from ssl_book.experiments.report import load_results
+
+DATASET = "SonyAIBORobotSurface1"
+TINY = ["--preset", "cpu", "--precision", "fp32", "--stage1-steps", "3", "--stage2-steps", "3",
+        "--evaluator-epochs", "1", "--cas-epochs", "1"]
+
+
+def test_typed_command_has_no_machine_paths(tmp_path):
+    argv = [str(ROOT / "ssl_book" / "experiments" / "__main__.py"), "sweep", "--out",
+            str(ROOT / "results" / "runs"), f"--train={tmp_path / 'mine_TRAIN.tsv'}", "--seeds", "1"]
+    assert typed_command(argv) == ["python -m ssl_book.experiments", "sweep", "--out", "results/runs",
+                                   "--train=.../mine_TRAIN.tsv", "--seeds", "1"]
+    record = provenance(__import__("torch").device("cpu"), argv)
+    assert "host" not in record and str(tmp_path) not in json.dumps(record)
+    assert record["command"].startswith("python -m ssl_book.experiments sweep --out results/runs")
+
+
+def test_a_held_run_lock_is_refused_to_another_process(tmp_path):
+    """The lock is the operating system's (flock): another process cannot take it while this
+    one holds it, and can as soon as it is released."""
+    probe = textwrap.dedent(f"""
+        from pathlib import Path
+        from ssl_book.experiments.pipeline import run_lock
+        with run_lock(Path({str(tmp_path)!r})) as acquired:
+            print(acquired)
+    """)
+    with run_lock(tmp_path) as acquired:
+        assert acquired
+        held = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        assert held.stdout.strip() == "False"
+    free = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert free.stdout.strip() == "True"
+
+
+def test_a_run_held_by_another_process_is_skipped_not_run_twice(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SSL_BOOK_CACHE_DIR", str(tmp_path / "cache"))
+    from ssl_book.experiments.cli import make_config
+    from ssl_book.experiments.pipeline import run_paths
+
+    config = make_config(DATASET, "baseline", None, 1, "cpu", "fp32", stage1__steps=3, stage2__steps=3,
+                         evaluation__evaluator_epochs=1, evaluation__cas_epochs=1)
+    folder = run_paths(config, tmp_path / "runs").folder
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from ssl_book.experiments.pipeline import run_lock
+        with run_lock(Path({str(folder)!r})) as acquired:
+            print(acquired, flush=True)
+            sys.stdin.read()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "True"
+        assert main(["run", "--dataset", DATASET, "--out", str(tmp_path / "runs"), *TINY]) == 0
+        assert "running in another process, skipped" in capsys.readouterr().err
+        assert not (folder / "results.json").exists() and not (folder / "stage1.pt").exists()
+    finally:
+        holder.communicate("")
+    assert main(["run", "--dataset", DATASET, "--out", str(tmp_path / "runs"), *TINY]) == 0
+    assert (folder / "results.json").exists()
+
+
+def test_sweep_with_two_jobs_runs_every_configuration_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSL_BOOK_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "runs"
+    argv = ["sweep", "--datasets", DATASET, "--methods", "baseline", "barlowtwins", "--augments", "gauss",
+            "--seeds", "1", "2", "--jobs", "2", "--out", str(out), *TINY]
+    assert main(argv) == 0
+    results = load_results(out)
+    assert sorted((r["config"]["stage1"]["method"], r["config"]["seed"]) for r in results) == [
+        ("barlowtwins", 1), ("barlowtwins", 2), ("baseline", 1), ("baseline", 2)]
+    for r in results:
+        assert r["provenance"]["command"].startswith("python -m ssl_book.experiments sweep")
+        assert str(tmp_path) not in r["provenance"]["command"]
+        assert "host" not in r["provenance"]
+        for part in ("probes_seconds", "evaluator_seconds", "sampling_seconds", "cas_seconds"):
+            assert r["timing"][part] >= 0
+    stamps = sorted(p.stat().st_mtime_ns for p in out.rglob("results.json"))
+    assert main(argv) == 0                                   # everything finished: nothing reruns
+    assert sorted(p.stat().st_mtime_ns for p in out.rglob("results.json")) == stamps
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_sweep_rejects_a_bad_job_count(tmp_path, capsys):
+    assert main(["sweep", "--datasets", DATASET, "--jobs", "0", "--out", str(tmp_path), *TINY]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("precision", ["fp16", "BF16"])
+def test_unknown_fcn_precision_is_refused(precision, capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--dataset", DATASET, "--fcn-precision", precision])
