@@ -8,6 +8,17 @@ from ssl_book.plot import use_book_style
 from ssl_book.progress import progress
 from ssl_book.runtime import by_mode, get_device, is_quick, seed_everything
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml), or a marker when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ssl_book")
+    except PackageNotFoundError:  # imported from a source tree that was never pip-installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = ["by_mode", "get_device", "is_quick", "progress", "seed_everything", "use_book_style"]
