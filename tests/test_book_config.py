@@ -7,7 +7,6 @@ CITATION.cff, _config.yml and CHANGELOG.md (README.md, "Releasing"); they must a
 """
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -35,6 +34,10 @@ def cff():
 
 @pytest.fixture(scope="module")
 def pyproject():
+    try:
+        import tomllib                                  # Python 3.11+
+    except ModuleNotFoundError:                         # Python 3.10
+        tomllib = pytest.importorskip("tomli")
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
