@@ -15,7 +15,8 @@ from ssl_book.data import load_ucr
 from ssl_book.experiments.cli import main, make_config, sweep_configs
 from ssl_book.experiments.config import RunConfig, Stage1Config, Stage2Config
 from ssl_book.experiments.loop import batch_indices
-from ssl_book.experiments.pipeline import evaluate_stage1, run_paths, train_stage1, train_stage2
+from ssl_book.experiments.pipeline import (checkpoint_meta, evaluate_stage1, run_paths, train_stage1,
+                                           train_stage2)
 from ssl_book.experiments.report import aggregate, load_results, markdown_table, thesis_results
 
 DATASET = "SonyAIBORobotSurface1"        # 20 training series of length 70: a thesis dataset, bundled
@@ -96,7 +97,7 @@ def test_interrupted_stage1_resumes_to_the_same_result(tmp_path, method):
     paths = run_paths(config, tmp_path / "broken")
     with pytest.raises(Interrupt):
         train_stage1(config, data, paths, device, on_step=interrupt_at(6))     # last checkpoint: step 4
-    assert load_checkpoint(paths.stage1, {"config": config.digest(), "stage": 1})["step"] == 4
+    assert load_checkpoint(paths.stage1, checkpoint_meta(config, 1))["step"] == 4
     resumed, resumed_history = train_stage1(config, data, paths, device)
     assert resumed_history["steps_run"] == 4
     assert resumed_history["terms"]["loss"] == history["terms"]["loss"]
@@ -162,7 +163,7 @@ def test_ddp_with_two_processes_matches_one_process(tmp_path, method, rel):
     data = load_ucr(DATASET)
     single, single_history = train_stage1(config, data, run_paths(config, tmp_path / "single"), torch.device("cpu"))
     mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path / "ddp"), config.to_dict()), nprocs=2, join=True)
-    state = load_checkpoint(run_paths(config, tmp_path / "ddp").stage1, {"config": config.digest(), "stage": 1})
+    state = load_checkpoint(run_paths(config, tmp_path / "ddp").stage1, checkpoint_meta(config, 1))
     assert state["history"]["terms"]["loss"] == pytest.approx(single_history["terms"]["loss"], rel=rel)
     for name, value in single.state_dict().items():
         torch.testing.assert_close(state["model"][name], value, rtol=100 * rel, atol=100 * rel, msg=name)

@@ -104,3 +104,23 @@ def test_sweep_rejects_a_bad_job_count(tmp_path, capsys):
 def test_unknown_fcn_precision_is_refused(precision, capsys):
     with pytest.raises(SystemExit):
         main(["run", "--dataset", DATASET, "--fcn-precision", precision])
+
+
+def test_prior_ablation_reuses_the_stage1_model_and_is_labelled(tmp_path, monkeypatch):
+    """The 2 x 2 of tokenizer x prior input: a run that differs only in stage 2 loads the
+    finished stage-1 checkpoint instead of training it again, and the report names it."""
+    from ssl_book.experiments.report import aggregate
+
+    monkeypatch.setenv("SSL_BOOK_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "runs"
+    base = ["run", "--dataset", DATASET, "--out", str(out), *TINY]
+    assert main(base) == 0
+    assert main([*base, "--prior", "codebook"]) == 0
+    assert main([*base, "--invert-baseline-mask"]) == 0
+    results = {r["path"]: r for r in load_results(out)}
+    assert len(results) == 3 and len(list(out.rglob("stage1-seed1-*.pt"))) == 1
+    runs = sorted(results.values(), key=lambda r: r["timing"]["stage1"]["steps_run"])
+    assert [r["timing"]["stage1"]["steps_run"] for r in runs] == [0, 0, 3]
+    assert len({r["metrics"]["svm"] for r in runs}) == 1              # one tokenizer, one probe score
+    labels = sorted(row.config for row in aggregate(list(results.values())))
+    assert labels == ["baseline", "baseline [prior: codebook]", "baseline [thesis mask]"]

@@ -129,7 +129,8 @@ def _run_config(args: argparse.Namespace) -> RunConfig:
 def _overrides(args: argparse.Namespace) -> dict:
     mapping = {"stage1_steps": "stage1__steps", "stage2_steps": "stage2__steps",
                "evaluator_epochs": "evaluation__evaluator_epochs", "cas_epochs": "evaluation__cas_epochs",
-               "fcn_precision": "evaluation__fcn_precision"}
+               "fcn_precision": "evaluation__fcn_precision", "prior": "stage2__prior",
+               "invert_baseline_mask": "stage2__invert_baseline_mask"}
     return {key: getattr(args, name) for name, key in mapping.items() if getattr(args, name, None) is not None}
 
 
@@ -142,6 +143,10 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--compile", action="store_true", help="torch.compile the stage-2 transformer")
     common.add_argument("--fcn-precision", choices=("bf16", "fp32"), default=None,
                         help="how the evaluator and CAS classifiers train (default bf16 autocast)")
+    common.add_argument("--prior", choices=("auto", "learned", "codebook"), default=None,
+                        help="the prior's token embedding (auto: the thesis's choice per method)")
+    common.add_argument("--invert-baseline-mask", action="store_true", default=None,
+                        help="the thesis's baseline mask ratio 1 - cos(pi t / 2) (ablation)")
     common.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best available)")
     common.add_argument("--out", type=Path, default=Path("runs"), help="checkpoints and results (default runs/)")
     for name in ("--stage1-steps", "--stage2-steps", "--evaluator-epochs", "--cas-epochs"):

@@ -309,3 +309,12 @@ class RunConfig:
     def digest(self) -> str:
         """A short hash of everything that changes the results (names checkpoints and caches)."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def stage1_digest(self) -> str:
+        """A short hash of what the stage-1 model depends on: the data, the seed, the stage-1
+        settings and the precision. Runs that differ only in stage 2 or the evaluation (the
+        prior-input ablation, say) share one stage-1 checkpoint."""
+        data = self.to_dict()
+        for name in ("stage2", "evaluation", "compile", "checkpoint_every"):
+            data.pop(name)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

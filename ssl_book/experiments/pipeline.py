@@ -42,11 +42,10 @@ from ssl_book.tokenizer import STFTVQVAE, evaluate_tokenizer
 
 @dataclass(frozen=True)
 class RunPaths:
-    folder: Path
+    """Where a run's files live: its own folder, and the stage-1 checkpoint it may share."""
 
-    @property
-    def stage1(self) -> Path:
-        return self.folder / "stage1.pt"
+    folder: Path
+    stage1: Path
 
     @property
     def stage2(self) -> Path:
@@ -66,8 +65,16 @@ def default_runs_dir() -> Path:
 
 def run_paths(config: RunConfig, out: str | Path) -> RunPaths:
     """``<out>/<dataset>/<configuration>/seed<k>-<digest>``: the digest keeps runs of different
-    settings (a quick test run and a full one, say) apart."""
-    return RunPaths(Path(out) / config.dataset / config.stage1.name / f"seed{config.seed}-{config.digest()[:8]}")
+    settings (a quick test run and a full one, say) apart. The stage-1 checkpoint sits beside,
+    as ``stage1-seed<k>-<stage-1 digest>.pt``, shared by runs that differ only after stage 1."""
+    parent = Path(out) / config.dataset / config.stage1.name
+    return RunPaths(parent / f"seed{config.seed}-{config.digest()[:8]}",
+                    parent / f"stage1-seed{config.seed}-{config.stage1_digest()[:8]}.pt")
+
+
+def checkpoint_meta(config: RunConfig, stage: int) -> dict:
+    """What a stage's checkpoint must record to be resumed or loaded for ``config``."""
+    return {"config": config.stage1_digest() if stage == 1 else config.digest(), "stage": stage}
 
 
 def load_run_data(config: RunConfig) -> UCRDataset:
@@ -100,7 +107,7 @@ def loop_spec(config: RunConfig, stage: int, n_train: int, checkpoint: Path) -> 
     return loop.LoopSpec(steps=steps, n_train=n_train, batch_size=section.batch_size, lr=section.lr,
                          weight_decay=section.weight_decay, lr_period=period, seed=config.seed,
                          checkpoint=checkpoint, checkpoint_every=config.checkpoint_every,
-                         meta={"config": config.digest(), "stage": stage})
+                         meta=checkpoint_meta(config, stage))
 
 
 def peak_memory_bytes(device: torch.device) -> int:
@@ -386,8 +393,8 @@ def load_run(config: RunConfig, out: str | Path, device: torch.device) -> tuple[
     paths = run_paths(config, out)
     data = load_run_data(config)
     model = NCVQVAE(data.length, config.stage1).to(device)
-    model.load_state_dict(load_checkpoint(paths.stage1, {"config": config.digest(), "stage": 1}, device)["model"])
+    model.load_state_dict(load_checkpoint(paths.stage1, checkpoint_meta(config, 1), device)["model"])
     prior = build_prior(model.tokenizer, data.n_classes, config.stage1, config.stage2).to(device)
-    state = load_checkpoint(paths.stage2, {"config": config.digest(), "stage": 2}, device)["model"]
+    state = load_checkpoint(paths.stage2, checkpoint_meta(config, 2), device)["model"]
     prior.load_state_dict({k.removeprefix("prior."): v for k, v in state.items()})
     return model.tokenizer.eval(), prior.eval(), data

@@ -48,12 +48,30 @@ def load_results(folder: str | Path) -> list[dict[str, Any]]:
 
 
 def protocol_label(config: dict[str, Any]) -> str:
-    """``full protocol`` when both stages ran the thesis's 1000 epochs, else what ran."""
-    s1, s2 = config["stage1"], config["stage2"]
-    if s1["steps"] is None and s2["steps"] is None and s1["epochs"] == 1000 and s2["epochs"] == 1000:
-        return "full protocol"
+    """``full protocol`` when both stages, the 4096-wide projector, the evaluator and CAS ran the
+    thesis's settings (``full protocol, CAS 200 epochs`` when only CAS was shortened), else
+    what ran."""
+    s1, s2, ev = config["stage1"], config["stage2"], config["evaluation"]
+    if (s1["steps"] is None and s2["steps"] is None and s1["epochs"] == 1000 and s2["epochs"] == 1000
+            and s1["projector_dim"] == 4096 and ev["evaluator_epochs"] == 1000):
+        return "full protocol" if ev["cas_epochs"] == 1000 else f"full protocol, CAS {ev['cas_epochs']} epochs"
     part = lambda s: f"{s['steps']} steps" if s["steps"] is not None else f"{s['epochs']} epochs"  # noqa: E731
-    return f"reduced: stage 1 {part(s1)}, stage 2 {part(s2)}, evaluator {config['evaluation']['evaluator_epochs']} epochs"
+    return f"reduced: stage 1 {part(s1)}, stage 2 {part(s2)}, evaluator {ev['evaluator_epochs']} epochs"
+
+
+def configuration_label(config: dict[str, Any]) -> str:
+    """The thesis's configuration name (``baseline``, ``vibcreg-gauss``), plus the stage-2
+    ablations when they differ from the thesis's choice: ``[prior: codebook]`` (the prior's token
+    embedding) and ``[thesis mask]`` (the baseline's inverted mask ratio)."""
+    s1, s2 = config["stage1"], config["stage2"]
+    name = s1["method"] if s1["method"] == "baseline" else f"{s1['method']}-{s1['augment']}"
+    thesis_prior = "learned" if s1["method"] == "baseline" else "codebook"
+    prior = thesis_prior if s2.get("prior", "auto") == "auto" else s2["prior"]
+    if prior != thesis_prior:
+        name += f" [prior: {prior}]"
+    if s2.get("invert_baseline_mask") and prior == "learned":       # where the model applies it
+        name += " [thesis mask]"
+    return name
 
 
 @dataclass
@@ -70,9 +88,7 @@ def aggregate(results: list[dict[str, Any]]) -> list[Row]:
     groups: dict[tuple, Row] = {}
     for r in results:
         cfg = r["config"]
-        s1 = cfg["stage1"]
-        name = s1["method"] if s1["method"] == "baseline" else f"{s1['method']}-{s1['augment']}"
-        key = (cfg["dataset"], name, protocol_label(cfg), r["provenance"]["device"])
+        key = (cfg["dataset"], configuration_label(cfg), protocol_label(cfg), r["provenance"]["device"])
         row = groups.setdefault(key, Row(*key, seeds=[], values=defaultdict(list)))
         row.seeds.append(cfg["seed"])
         for metric, (_, field, scale, _) in METRICS.items():
