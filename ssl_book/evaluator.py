@@ -53,6 +53,9 @@ class EvaluatorConfig:
 
     Attributes:
         epochs: passes over the training set; ``epochs * ceil(n_train / batch_size)`` steps.
+        max_steps: a cap on those steps (``None``: none, the thesis's recipe). The small CPU
+            configuration caps them so that a large dataset (FordA: 3601 series of length 500)
+            costs minutes, not an hour; on small datasets the cap does not bind.
         batch_size: minibatch size.
         lr: AdamW learning rate (cosine-decayed to 0, no warm-up).
         weight_decay: AdamW weight decay.
@@ -68,6 +71,7 @@ class EvaluatorConfig:
     weight_decay: float = 1e-5
     seed: int = 0
     precision: str = "fp32"
+    max_steps: int | None = None
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
@@ -83,6 +87,9 @@ class EvaluatorConfig:
             if not math.isfinite(value) or value < low or (name == "lr" and value == 0):
                 raise ValueError(f"{name} must be {'positive' if name == 'lr' else 'non-negative'} "
                                  f"and finite, got {value!r}")
+        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(
+                self.max_steps, (int, np.integer)) or self.max_steps < 1):
+            raise ValueError(f"max_steps must be None or a positive integer, got {self.max_steps!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         for name in ("epochs", "batch_size", "seed"):      # canonical types: stable keys
@@ -94,13 +101,17 @@ class EvaluatorConfig:
         """Optimisation steps for ``n_train`` training series."""
         if n_train < 1:
             raise ValueError(f"need at least one training series, got {n_train}")
-        return self.epochs * math.ceil(n_train / self.batch_size)
+        steps = self.epochs * math.ceil(n_train / self.batch_size)
+        return steps if self.max_steps is None else min(steps, int(self.max_steps))
 
     def fields(self) -> dict:
-        """The fields as a dict, without ``precision`` when it is the default ``"fp32"``."""
+        """The fields as a dict, without ``precision`` and ``max_steps`` at their defaults
+        (``"fp32"``, ``None``), so keys made before those fields existed stay valid."""
         fields = asdict(self)
         if fields["precision"] == "fp32":
             del fields["precision"]
+        if fields["max_steps"] is None:
+            del fields["max_steps"]
         return fields
 
     @property

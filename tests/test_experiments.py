@@ -206,3 +206,19 @@ def test_committed_results_keep_their_digests():
         assert RunConfig.from_dict(record["config"]).digest() == record["config_digest"], path
     assert make_config("ECG5000", "baseline", None, 1).evaluation.fcn_precision == "bf16"
     assert make_config("ECG5000", "baseline", None, 1, preset="cpu").evaluation.fcn_precision == "fp32"
+
+
+def test_cpu_preset_caps_fcn_training_on_large_datasets_only():
+    from ssl_book.evaluator import EvaluatorConfig
+
+    cpu = make_config("FordA", "baseline", None, 1, preset="cpu").evaluation
+    assert cpu.fcn(cpu.evaluator_epochs).steps(3601) == 200                 # 1500 without the cap
+    assert cpu.fcn(cpu.evaluator_epochs).steps(500) == 200 == 100 * 2      # ECG5000: does not bind
+    assert cpu.fcn(cpu.cas_epochs).steps(500) == 40
+    full = make_config("FordA", "baseline", None, 1).evaluation
+    assert full.max_fcn_steps is None and full.fcn(full.evaluator_epochs).steps(3601) == 15_000
+    assert EvaluatorConfig(epochs=10).key == EvaluatorConfig(epochs=10, max_steps=None).key
+    assert EvaluatorConfig(epochs=10).key != EvaluatorConfig(epochs=10, max_steps=5).key
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="max_steps"):
+            EvaluatorConfig(max_steps=bad)

@@ -45,7 +45,7 @@ FULL_PRESET = {"stage1": {}, "stage2": {}, "evaluation": {"fcn_precision": "bf16
 CPU_PRESET = {
     "stage1": {"steps": 300, "projector_dim": 256},
     "stage2": {"steps": 300, "batch_size": 128, "dim": 128, "depth": 2},
-    "evaluation": {"evaluator_epochs": 100, "cas_epochs": 20, "cas_min_samples": 500},
+    "evaluation": {"evaluator_epochs": 100, "cas_epochs": 20, "cas_min_samples": 500, "max_fcn_steps": 200},
 }
 
 

@@ -175,6 +175,9 @@ class EvalConfig:
             time on a GPU or a CPU with bf16 instructions; the thesis's GPU itself ran these
             convolutions in TF32). The full preset of the command line picks ``bf16``. Their
             inference is always fp32.
+        max_fcn_steps: a cap on the optimisation steps of the evaluator and the CAS classifier
+            (``None``, the thesis's protocol: no cap). The command line's CPU preset sets 200,
+            which binds only on large datasets (FordA's evaluator: 1500 steps otherwise).
     """
 
     evaluator_epochs: int = 1000
@@ -184,16 +187,19 @@ class EvalConfig:
     fid_first_n_test: bool = True
     is_splits: int = 10
     fcn_precision: str = "fp32"
+    max_fcn_steps: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("evaluator_epochs", "cas_epochs", "cas_min_samples", "min_generated", "is_splits"):
             _positive(name, getattr(self, name))
+        if self.max_fcn_steps is not None:
+            _positive("max_fcn_steps", self.max_fcn_steps)
         if self.fcn_precision not in PRECISIONS:
             raise ValueError(f"fcn_precision must be one of {PRECISIONS}, got {self.fcn_precision!r}")
 
     def fcn(self, epochs: int) -> EvaluatorConfig:
         """The FCN recipe for the evaluator (``evaluator_epochs``) or CAS (``cas_epochs``)."""
-        return EvaluatorConfig(epochs=epochs, precision=self.fcn_precision)
+        return EvaluatorConfig(epochs=epochs, precision=self.fcn_precision, max_steps=self.max_fcn_steps)
 
 
 #: RunConfig fields that name a data source other than the UCR archive; left out of its dict when None.
@@ -296,8 +302,9 @@ class RunConfig:
         for name in _DATA_SOURCE_FIELDS:
             if data[name] is None:
                 del data[name]
-        if data["evaluation"]["fcn_precision"] == "fp32":     # as before the field existed
-            del data["evaluation"]["fcn_precision"]
+        for name, default in (("fcn_precision", "fp32"), ("max_fcn_steps", None)):
+            if data["evaluation"][name] == default:            # as before the field existed
+                del data["evaluation"][name]
         return data
 
     @classmethod

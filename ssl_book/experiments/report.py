@@ -52,11 +52,13 @@ def protocol_label(config: dict[str, Any]) -> str:
     thesis's settings (``full protocol, CAS 200 epochs`` when only CAS was shortened), else
     what ran."""
     s1, s2, ev = config["stage1"], config["stage2"], config["evaluation"]
+    cap = ev.get("max_fcn_steps")
     if (s1["steps"] is None and s2["steps"] is None and s1["epochs"] == 1000 and s2["epochs"] == 1000
-            and s1["projector_dim"] == 4096 and ev["evaluator_epochs"] == 1000):
+            and s1["projector_dim"] == 4096 and ev["evaluator_epochs"] == 1000 and cap is None):
         return "full protocol" if ev["cas_epochs"] == 1000 else f"full protocol, CAS {ev['cas_epochs']} epochs"
     part = lambda s: f"{s['steps']} steps" if s["steps"] is not None else f"{s['epochs']} epochs"  # noqa: E731
-    return f"reduced: stage 1 {part(s1)}, stage 2 {part(s2)}, evaluator {ev['evaluator_epochs']} epochs"
+    label = f"reduced: stage 1 {part(s1)}, stage 2 {part(s2)}, evaluator {ev['evaluator_epochs']} epochs"
+    return label if cap is None else f"{label}, FCN steps ≤ {cap}"
 
 
 def configuration_label(config: dict[str, Any]) -> str:
