@@ -121,7 +121,8 @@ def measure(case: str, device: torch.device, optimized: bool, compile_model: boo
     return result
 
 
-def matmul_flops_per_s(device: torch.device, size: tuple[int, int, int] = (256, 4096, 4096), repeats: int = 20) -> float:
+def matmul_flops_per_s(device: torch.device, size: tuple[int, int, int] = (256, 4096, 4096),
+                       repeats: int = 20) -> float:
     """The rate of a large fp32 (bf16 on CUDA) matrix product: what the device's arithmetic can do."""
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     m, k, n = size
@@ -143,7 +144,8 @@ def main() -> None:
     parser.add_argument("--device", default=None)
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 20 on CPU, 200 on GPU)")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the stage-2 transformer in the optimized path")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the stage-2 transformer in the optimized path")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--one", nargs=3, metavar=("CASE", "PATH", "COMPILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -166,7 +168,8 @@ def main() -> None:
         for label, compile_flag in (("plain", "0"), ("optimized", "1" if args.compile else "0")):
             command = [sys.executable, __file__, "--device", str(device), "--steps", str(steps),
                        "--one", case, label, compile_flag]
-            result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            result = json.loads(output.splitlines()[-1])
             row[label] = result
         row["speedup"] = row["optimized"]["steps_per_s"] / row["plain"]["steps_per_s"]
         row["flops_per_step"] = row["plain"].pop("flops_per_step")

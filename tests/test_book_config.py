@@ -35,7 +35,7 @@ def cff():
 @pytest.fixture(scope="module")
 def pyproject():
     try:
-        import tomllib                                  # Python 3.11+
+        import tomllib  # Python 3.11+
     except ModuleNotFoundError:                         # Python 3.10
         tomllib = pytest.importorskip("tomli")
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -159,7 +159,8 @@ def test_preface_says_how_to_cite(cff, canonical_url, config):
     bibtex = re.search(r"```bibtex\n(.*?)```", text, re.DOTALL)
     assert bibtex, "the preface's BibTeX entry is missing"
     entry = bibtex.group(1)
-    assert re.search(r"title\s*=\s*\{" + re.escape(cff["title"]) + r"\}", entry), "BibTeX title differs from CITATION.cff"
+    title = r"title\s*=\s*\{" + re.escape(cff["title"]) + r"\}"
+    assert re.search(title, entry), "BibTeX title differs from CITATION.cff"
     assert canonical_url in entry
     assert entry.count("{") == entry.count("}")
     assert "{{ version }}" in text and "version" in config["parse"]["myst_substitutions"]

@@ -6,8 +6,16 @@ import shutil
 import numpy as np
 import pytest
 
-from ssl_book.data import (BUNDLED, REGISTRY, UCR_ROOT_ENV, UCRDataError, available_datasets,
-                           load_ucr, make_cbf, read_ucr_tsv)
+from ssl_book.data import (
+    BUNDLED,
+    REGISTRY,
+    UCR_ROOT_ENV,
+    UCRDataError,
+    available_datasets,
+    load_ucr,
+    make_cbf,
+    read_ucr_tsv,
+)
 from ssl_book.data.ucr import BUNDLED_ROOT
 
 

@@ -1,5 +1,7 @@
 """ssl_book.evaluator: the recipe's config, the FCN evaluator and its on-disk cache."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -27,7 +29,7 @@ def test_config_validates_and_has_a_stable_key():
                 {"seed": -1}, {"lr": float("nan")}, {"epochs": True}, {"lr": "fast"}):
         with pytest.raises(ValueError):
             ev.EvaluatorConfig(**bad)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         TINY.epochs = 5                                   # frozen
 
 

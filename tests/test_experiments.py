@@ -15,8 +15,13 @@ from ssl_book.data import load_ucr
 from ssl_book.experiments.cli import main, make_config, sweep_configs
 from ssl_book.experiments.config import RunConfig, Stage1Config, Stage2Config
 from ssl_book.experiments.loop import batch_indices
-from ssl_book.experiments.pipeline import (checkpoint_meta, evaluate_stage1, run_paths, train_stage1,
-                                           train_stage2)
+from ssl_book.experiments.pipeline import (
+    checkpoint_meta,
+    evaluate_stage1,
+    run_paths,
+    train_stage1,
+    train_stage2,
+)
 from ssl_book.experiments.report import aggregate, load_results, markdown_table, thesis_results
 
 DATASET = "SonyAIBORobotSurface1"        # 20 training series of length 70: a thesis dataset, bundled

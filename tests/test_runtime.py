@@ -11,7 +11,8 @@ from ssl_book.runtime import QUICK_ENV_VAR
 
 
 def draw_everything() -> tuple:
-    return random.random(), np.random.rand(3).tolist(), torch.rand(3).tolist(), torch.nn.Linear(4, 2).weight.sum().item()
+    return (random.random(), np.random.rand(3).tolist(), torch.rand(3).tolist(),
+            torch.nn.Linear(4, 2).weight.sum().item())
 
 
 def test_same_seed_gives_same_numbers():

@@ -5,10 +5,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_book.transformer import (EncoderLayer, LearnedPositionalEncoding, MultiHeadAttention,
-                                  SinusoidalPositionalEncoding, TransformerEncoder, attention_weights,
-                                  causal_mask, make_norm, scaled_dot_product_attention,
-                                  sinusoidal_positions)
+from ssl_book.transformer import (
+    EncoderLayer,
+    LearnedPositionalEncoding,
+    MultiHeadAttention,
+    SinusoidalPositionalEncoding,
+    TransformerEncoder,
+    attention_weights,
+    causal_mask,
+    make_norm,
+    scaled_dot_product_attention,
+    sinusoidal_positions,
+)
 
 
 @pytest.fixture
@@ -80,7 +88,8 @@ def test_multi_head_attention_equals_torch():
     x = torch.randn(3, 6, 16)
     mask = torch.rand(6, 6) > 0.3
     mask.fill_diagonal_(True)
-    expected, expected_weights = reference(x, x, x, attn_mask=~mask, average_attn_weights=False)  # torch: True = blocked
+    # torch's attn_mask: True = blocked
+    expected, expected_weights = reference(x, x, x, attn_mask=~mask, average_attn_weights=False)
     out, weights = ours(x, mask=mask, return_weights=True)
     torch.testing.assert_close(out, expected, atol=1e-5, rtol=0)
     torch.testing.assert_close(weights, expected_weights, atol=1e-5, rtol=0)

@@ -7,8 +7,16 @@ import pytest
 import torch
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
-from ssl_book.vae import (Autoencoder, GaussianVAE, elbo_terms, gaussian_kl, gaussian_nll, mlp,
-                          reparameterize, train_autoencoder)
+from ssl_book.vae import (
+    Autoencoder,
+    GaussianVAE,
+    elbo_terms,
+    gaussian_kl,
+    gaussian_nll,
+    mlp,
+    reparameterize,
+    train_autoencoder,
+)
 
 
 def test_gaussian_kl_matches_torch_distributions():
