@@ -105,3 +105,12 @@ def test_a_library_change_rebuilds_every_page(tmp_path):
     assert "--all" in build_command(tmp_path, quick=False, every_page=True)
     assert "--all" not in build_command(tmp_path, quick=False, every_page=False)
     assert build_command(tmp_path, quick=True, every_page=False)[-2:] == ["--path-output", str(tmp_path)]
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name[:2] in ("14", "15", "16")],
+                         ids=lambda p: p.parent.name)
+def test_gpu_chapters_carry_their_own_cell_timeout(path):
+    """On a GPU these chapters train at the full protocol, minutes per cell: the book's 300-s
+    default would stop them, so each sets MyST-NB's per-notebook ``execution_timeout``."""
+    timeout = json.loads(path.read_text())["metadata"].get("mystnb", {}).get("execution_timeout")
+    assert timeout is not None and timeout >= 3600

@@ -3,10 +3,10 @@
     python tools/gpu_session.py --out "$OUT" --budget-minutes 9
     python tools/gpu_session.py --out /tmp/smoke --smoke        # a tiny CPU rehearsal
 
-Order of work (issue "Full-scale NC-VQVAE results on a GPU"): datasets ECG5000,
-SonyAIBORobotSurface1, SonyAIBORobotSurface2, Mallat, ShapesAll, FordA, ElectricDevices; for
-each, the baseline, VIbCReg with gaussian noise and Barlow Twins with slice-and-shuffle; seed 1
-first, then more seeds while time remains. Every finished run leaves a complete results file
+Order of work: datasets ECG5000 and FordA first (the CPU cannot afford their full protocol),
+then Mallat, ShapesAll, ElectricDevices, SonyAIBORobotSurface1 and 2; for each, the baseline,
+VIbCReg with gaussian noise and Barlow Twins with slice-and-shuffle; seed 1 first, then more
+seeds while time remains. Every finished run leaves a complete results file
 (``<out>/runs/.../results.json``), so a session cut short still returns whole runs. A run is
 started only if the time left exceeds an estimate of its cost (the last run's time scaled by
 the dataset's number of stage-1 steps, with a margin). Datasets missing on the machine are
@@ -32,10 +32,13 @@ from ssl_book.data import REGISTRY, UCRDataError, locate_ucr  # noqa: E402
 from ssl_book.experiments.cli import make_config  # noqa: E402
 from ssl_book.experiments.pipeline import run_experiment  # noqa: E402
 
-DATASETS = ["ECG5000", "SonyAIBORobotSurface1", "SonyAIBORobotSurface2", "Mallat", "ShapesAll", "FordA",
-            "ElectricDevices"]
+DATASETS = ["ECG5000", "FordA", "Mallat", "ShapesAll", "ElectricDevices", "SonyAIBORobotSurface1",
+            "SonyAIBORobotSurface2"]
 CONFIGURATIONS = [("baseline", None), ("vibcreg", "gauss"), ("barlowtwins", "slice")]
-SMOKE = {"stage1__steps": 4, "stage2__steps": 4, "evaluation__evaluator_epochs": 1, "evaluation__cas_epochs": 1}
+#: The rehearsal: every part runs, on tiny models and few samples.
+SMOKE = {"stage1__steps": 4, "stage1__projector_dim": 64, "stage2__steps": 4, "stage2__dim": 32, "stage2__depth": 1,
+         "stage2__sample_steps": 2, "evaluation__evaluator_epochs": 1, "evaluation__cas_epochs": 1,
+         "evaluation__cas_min_samples": 20}
 
 
 def stage1_steps(name: str) -> int:
@@ -47,6 +50,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--budget-minutes", type=float, default=9.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 5])
+    parser.add_argument("--datasets", nargs="+", default=DATASETS, help="in this order")
     parser.add_argument("--smoke", action="store_true", help="tiny steps on any device (rehearsal)")
     parser.add_argument("--skip-benchmark", action="store_true")
     args = parser.parse_args()
@@ -72,7 +76,7 @@ def main() -> int:
         subprocess.run(command, check=False, timeout=max(60, (deadline - time.monotonic()) / 4))
         note("benchmark done")
     available = []
-    for name in DATASETS:
+    for name in args.datasets:
         try:
             locate_ucr(name)
             available.append(name)
