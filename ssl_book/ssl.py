@@ -298,8 +298,14 @@ class IterNorm(nn.Module):
         return p / trace.sqrt()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Whiten ``z`` ``(N, D)``; always in the buffers' precision (fp32), also under bf16
+        autocast, where Newton's iterations would lose the small eigenvalues."""
         if z.ndim != 2 or z.shape[1] != self.num_features:
             raise ValueError(f"IterNorm expects (batch, {self.num_features}), got {tuple(z.shape)}")
+        with torch.autocast(z.device.type, enabled=False):
+            return self._whiten(z.to(self.running_mean.dtype))
+
+    def _whiten(self, z: torch.Tensor) -> torch.Tensor:
         n = z.shape[0]
         x = z.T.reshape(-1, self.group_size, n)                     # (G, c, N)
         if self.training:

@@ -240,13 +240,24 @@ class LearnedPositionalEncoding(_PositionalEncoding):
         return x + self.table[:x.shape[1]]
 
 
+class FP32RMSNorm(nn.RMSNorm):
+    """RMSNorm computed in fp32 and returned in the input's precision. Under bf16 autocast the
+    input arrives in bf16 while the gain stays fp32; PyTorch's fused kernel wants one dtype, and a
+    norm is where bf16's rounding hurts most, so the statistics are taken in fp32."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.float32:
+            return super().forward(x)
+        return super().forward(x.float()).to(x.dtype)
+
+
 def make_norm(norm: str, dim: int) -> nn.Module:
     """``"layer"``: LayerNorm (Ba et al. 2016); ``"rms"``: RMSNorm (Zhang & Sennrich 2019),
     x / sqrt(mean(x²) + eps) · g, which skips LayerNorm's centring and bias."""
     if norm == "layer":
         return nn.LayerNorm(dim)
     if norm == "rms":
-        return nn.RMSNorm(dim, eps=1e-6)
+        return FP32RMSNorm(dim, eps=1e-6)
     raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 
+import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
@@ -227,3 +228,24 @@ def test_cpu_preset_caps_fcn_training_on_large_datasets_only():
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match="max_steps"):
             EvaluatorConfig(max_steps=bad)
+
+
+@pytest.mark.parametrize("method", ["baseline", "vibcreg", "barlowtwins"])
+def test_stages_train_under_cpu_bf16_autocast(tmp_path, monkeypatch, method):
+    """The bf16 path that GPUs (and CPUs with native bf16) take: both stages train, losses stay
+    finite, and the quantizer and IterNorm keep their fp32 state."""
+    import dataclasses
+
+    from ssl_book.experiments import loop
+
+    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: True)
+    config = dataclasses.replace(tiny(method), precision="bf16")
+    assert loop.uses_bf16(torch.device("cpu"), "bf16") and not loop.uses_bf16(torch.device("cpu"), "fp32")
+    data = load_ucr(DATASET)
+    model, history = train_stage1(config, data, run_paths(config, tmp_path), torch.device("cpu"))
+    assert all(np.isfinite(history["terms"]["loss"]))
+    assert model.tokenizer.codebook.dtype == torch.float32
+    _, history2 = train_stage2(config, data, model.tokenizer, run_paths(config, tmp_path), torch.device("cpu"))
+    assert all(np.isfinite(history2["terms"]["loss"]))
+    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: False)
+    assert not loop.uses_bf16(torch.device("cpu"), "bf16")

@@ -319,3 +319,19 @@ def test_projector_pair_equals_two_calls(iternorm):
     torch.testing.assert_close(head.pair(a, b), (twin(a), twin(b)))
     with pytest.raises(ValueError, match="one shape"):
         head.pair(a, b[:5])
+
+
+def test_iternorm_whitens_in_fp32_under_bf16_autocast():
+    """Under autocast the projector's last linear layer hands IterNorm a bf16 batch: IterNorm
+    still whitens in fp32 (same result as on the fp32 batch) and keeps fp32 running buffers."""
+    torch.manual_seed(0)
+    z = torch.randn(64, 16) @ torch.randn(16, 16)
+    layer, twin = ssl.IterNorm(16, group_size=8), ssl.IterNorm(16, group_size=8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = layer(z.bfloat16())
+    assert out.dtype == torch.float32 and layer.running_mean.dtype == torch.float32
+    torch.testing.assert_close(out, twin(z.bfloat16().float()))
+    head = ssl.Projector(8, (32, 32), iternorm=True, group_size=16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        p1, p2 = head.pair(torch.randn(10, 8), torch.randn(10, 8))
+    assert p1.dtype == p2.dtype == torch.float32 and torch.isfinite(p1).all()

@@ -235,8 +235,9 @@ class RunConfig:
             not given; loading the run's data checks it, so changed files never resume a run.
         nan: missing values: ``zero`` (set to 0, the thesis's reading of them as padding) or
             ``raise``; ``None`` means ``zero`` for a UCR dataset, ``raise`` for one's own files.
-        precision: ``bf16`` (autocast on CUDA GPUs; CPUs stay in fp32, where bf16 is slower)
-            or ``fp32``.
+        precision: ``bf16`` (autocast on a CUDA GPU, and on a CPU with native bf16
+            instructions; elsewhere the run stays in fp32, where emulated bf16 would be slower:
+            see :func:`ssl_book.experiments.loop.uses_bf16`) or ``fp32``.
         compile: ``torch.compile`` the stage-2 transformer. Stage 1 is not compiled: its
             replicate padding trips an inductor bug in torch 2.13 on the CPU, and its time goes
             to convolutions that compiling does not speed up.

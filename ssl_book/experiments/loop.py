@@ -22,6 +22,7 @@ from torch import nn
 from ssl_book.checkpoint import load_checkpoint, save_checkpoint
 from ssl_book.distributed import DistContext, all_reduce_sum_, local_slice
 from ssl_book.progress import progress
+from ssl_book.runtime import cpu_has_native_bf16
 
 LossFn = Callable[[torch.Tensor, slice, torch.Generator], dict[str, torch.Tensor]]
 
@@ -65,15 +66,23 @@ def step_generator(seed: int, step: int, device: torch.device) -> torch.Generato
     return torch.Generator(device=device).manual_seed(seed * 7_919 + step * 104_729 + 1)
 
 
-def autocast(device: torch.device, precision: str):
-    """bf16 autocast on a CUDA GPU that supports it, else a no-op.
+def uses_bf16(device: torch.device, precision: str) -> bool:
+    """Whether ``precision="bf16"`` turns autocast on for ``device``: on a CUDA GPU that
+    supports bf16, and on a CPU with native bf16 instructions
+    (:func:`ssl_book.runtime.cpu_has_native_bf16`). Elsewhere bf16 would be emulated and slower,
+    and the run stays in fp32; results files record which (``timing.autocast_bf16``)."""
+    if precision != "bf16":
+        return False
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_native_bf16()
 
-    CPUs keep fp32 even when ``precision="bf16"``: without matrix units (AMX) bf16 is slower
-    there (measured on the 2-core development machine: a tokenizer step at 5.5 steps/s in bf16
-    against 7.3 in fp32; a 256 x 4096 x 4096 matmul at 161 against 273 GFLOP/s).
-    """
-    if precision == "bf16" and device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+
+def autocast(device: torch.device, precision: str):
+    """bf16 autocast where :func:`uses_bf16` says so, else a no-op. Under it the quantizer,
+    IterNorm and the SSL losses still compute in fp32 (their own modules see to it)."""
+    if uses_bf16(device, precision):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
 
 
