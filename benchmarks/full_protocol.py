@@ -5,7 +5,8 @@
     python benchmarks/full_protocol.py --table                      # before/after from the file
 
 Each run is ``python -m ssl_book.experiments run --dataset SonyAIBORobotSurface1 ... --preset
-full --precision fp32 --device cpu`` in a fresh process with ``OMP_NUM_THREADS=1`` and an empty
+full --precision P --device cpu`` (``--precision``, default ``bf16``: autocast where the CPU has
+native bf16, see ``ssl_book.experiments.loop.uses_bf16``) in a fresh process with ``OMP_NUM_THREADS=1`` and an empty
 cache folder (so the FCN evaluator is trained and timed too). ``--code DIR`` runs the library of
 another checkout (an older commit, say) the same way, so a before/after comparison is measured
 with one harness. Reported per run: the time of each part (stage 1, probes, stage 2, evaluator,
@@ -44,9 +45,11 @@ PARTS = ("stage1", "probes", "stage2", "evaluator", "sampling", "cas")
 OUTPUT = ROOT / "results" / "benchmarks" / "full_protocol-cpu.json"
 
 
-def run_command(method: str, augment: str | None, seed: int, out: Path, extra: list[str]) -> list[str]:
+def run_command(method: str, augment: str | None, seed: int, out: Path, precision: str,
+                extra: list[str]) -> list[str]:
     command = [sys.executable, "-m", "ssl_book.experiments", "run", "--dataset", DATASET, "--method", method,
-               "--seed", str(seed), "--preset", "full", "--precision", "fp32", "--device", "cpu", "--out", str(out)]
+               "--seed", str(seed), "--preset", "full", "--precision", precision, "--device", "cpu",
+               "--out", str(out)]
     return command + (["--augment", augment] if augment else []) + extra
 
 
@@ -63,7 +66,7 @@ def part_seconds(results: dict) -> dict[str, float]:
     return parts
 
 
-def measure(name: str, code: Path, seed: int, extra: list[str]) -> dict:
+def measure(name: str, code: Path, seed: int, precision: str, extra: list[str]) -> dict:
     """One run in a fresh single-thread process, timed part by part."""
     method, augment = RUNS[name]
     with tempfile.TemporaryDirectory() as scratch:
@@ -71,12 +74,12 @@ def measure(name: str, code: Path, seed: int, extra: list[str]) -> dict:
                "SSL_BOOK_CACHE_DIR": str(Path(scratch) / "cache"), "PYTHONPATH": str(code)}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(run_command(method, augment, seed, Path(scratch) / "runs", extra), env=env, cwd=code,
+        subprocess.run(run_command(method, augment, seed, Path(scratch) / "runs", precision, extra), env=env, cwd=code,
                        check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         results = json.loads(next(Path(scratch, "runs").rglob("results.json")).read_text())
-    return {"run": name, "seed": seed, "wall_seconds": wall, "parts_seconds": part_seconds(results),
+    return {"run": name, "seed": seed, "precision": precision, "wall_seconds": wall, "parts_seconds": part_seconds(results),
             "user_seconds": after.ru_utime - before.ru_utime, "system_seconds": after.ru_stime - before.ru_stime,
             "minor_page_faults": after.ru_minflt - before.ru_minflt, "metrics": results["metrics"],
             "code_version": results["provenance"]["code_version"]}
@@ -177,7 +180,8 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose ssl_book runs (default: this one)")
     parser.add_argument("--label", default="after", help="name of this code version in the output file")
     parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS))
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1])
+    parser.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more arguments for the run")
     parser.add_argument("--flops", action="store_true", help="also count the FLOPs of each part")
     parser.add_argument("--table", action="store_true", help="print the table of the output file and stop")
@@ -190,9 +194,9 @@ def main() -> None:
     if not os.environ.get("THESIS_CODE"):
         print("THESIS_CODE is not set: the thesis code is not measured, ours alone is reported")
     entry = record["labels"].setdefault(args.label, {"runs": []})
-    for name in args.runs:
-        row = measure(name, args.code.resolve(), args.seed, args.extra)
-        entry["runs"] = [r for r in entry["runs"] if (r["run"], r["seed"]) != (name, args.seed)] + [row]
+    for seed, name in ((seed, name) for seed in args.seeds for name in args.runs):
+        row = measure(name, args.code.resolve(), seed, args.precision, args.extra)
+        entry["runs"] = [r for r in entry["runs"] if (r["run"], r["seed"]) != (name, seed)] + [row]
         print(json.dumps({k: row[k] for k in ("run", "wall_seconds", "parts_seconds", "system_seconds")}))
         entry["provenance"] = provenance(__import__("torch").device("cpu"))
         write_json_atomic(args.output, record)

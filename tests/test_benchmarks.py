@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,3 +24,22 @@ def test_pipeline_speed_writes_rates_flops_and_provenance(tmp_path):
     assert 1e9 < row["flops_per_step"] < 1e12
     assert row["ceiling_steps_per_s"] == record["matmul_flops_per_s"] / row["flops_per_step"]
     assert record["provenance"]["code_version"] and record["provenance"]["device_type"] == "cpu"
+
+
+def test_full_protocol_benchmark_counts_flops_and_tabulates(tmp_path, monkeypatch):
+    """The full-protocol benchmark's arithmetic count and table (its runs take minutes each and
+    are not run here): FLOPs of every training part and a row per measured run."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import full_protocol
+
+    counts = full_protocol.flops_per_part("vibcreg-gauss")
+    baseline = full_protocol.flops_per_part("baseline")
+    assert set(counts) == {"stage1", "stage2", "evaluator", "cas"}
+    assert counts["stage1"] > 3 * baseline["stage1"]          # the 4096-wide projector dominates
+    assert counts["stage2"] == pytest.approx(baseline["stage2"], rel=1e-3) and counts["cas"] == baseline["cas"]
+    row = {"run": "baseline", "seed": 1, "user_seconds": 60.0, "system_seconds": 6.0, "minor_page_faults": 2e6,
+           "parts_seconds": full_protocol.part_seconds({"timing": {
+               "stage1": {"seconds": 30.0}, "stage2": {"seconds": 90.0}, "evaluation_seconds": 200.0,
+               "total_seconds": 330.0}})}
+    text = full_protocol.table({"labels": {"before": {"runs": [row]}}})
+    assert "| before | baseline s1 | 0.50 | – | 1.50 | (3.33 for all three)" in text and "| 5.50 |" in text
