@@ -14,12 +14,11 @@ Taught in the chapter "Information theory". Every function
 from __future__ import annotations
 
 import math
-from typing import Union
 
 import numpy as np
 import torch
 
-ArrayLike = Union[np.ndarray, torch.Tensor]
+ArrayLike = np.ndarray | torch.Tensor
 
 
 def _as_tensor(x: ArrayLike | list | tuple, name: str) -> tuple[torch.Tensor, bool]:

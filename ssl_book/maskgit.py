@@ -156,7 +156,8 @@ class MaskGIT(nn.Module):
                  schedule: str | Schedule = "cosine", loss_on: str = "masked", invert_mask_ratio: bool = False):
         super().__init__()
         if n_tokens < 1 or n_codes < 2 or n_classes < 0:
-            raise ValueError(f"need n_tokens >= 1, n_codes >= 2, n_classes >= 0; got {n_tokens}, {n_codes}, {n_classes}")
+            raise ValueError("need n_tokens >= 1, n_codes >= 2, n_classes >= 0; "
+                             f"got {n_tokens}, {n_codes}, {n_classes}")
         if embedding not in ("learned", "codebook"):
             raise ValueError(f"embedding must be 'learned' or 'codebook', got {embedding!r}")
         if loss_on not in ("masked", "all"):
@@ -206,7 +207,8 @@ class MaskGIT(nn.Module):
     def _checked_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
         """Validate ``(B, N)`` integer codes and return them as a long tensor."""
         if not isinstance(tokens, torch.Tensor) or tokens.ndim != 2 or tokens.shape[1] != self.n_tokens:
-            raise ValueError(f"tokens must be a (batch, {self.n_tokens}) tensor, got {getattr(tokens, 'shape', tokens)}")
+            raise ValueError(f"tokens must be a (batch, {self.n_tokens}) tensor, "
+                             f"got {getattr(tokens, 'shape', tokens)}")
         if tokens.is_floating_point() or tokens.is_complex() or tokens.dtype == torch.bool:
             raise ValueError(f"tokens must be integer codes, got dtype {tokens.dtype}")
         if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.n_codes):
@@ -389,7 +391,8 @@ def train_prior(model: MaskGIT, tokens: torch.Tensor, labels: torch.Tensor | Non
     tokens = torch.as_tensor(tokens).to(device)
     stochastic = tokens.is_floating_point()
     expected_ndim = 3 if stochastic else 2
-    if tokens.ndim != expected_ndim or tokens.shape[1] != model.n_tokens or (stochastic and tokens.shape[2] != model.n_codes):
+    if (tokens.ndim != expected_ndim or tokens.shape[1] != model.n_tokens
+            or (stochastic and tokens.shape[2] != model.n_codes)):
         raise ValueError(f"tokens must be (n, {model.n_tokens}) integer codes or (n, {model.n_tokens}, "
                          f"{model.n_codes}) float logits, got {tuple(tokens.shape)} of dtype {tokens.dtype}")
     if labels is not None:

@@ -56,7 +56,8 @@ def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | Non
         ``(..., L_q, L_k)`` weights; each row is a probability distribution over the keys.
     """
     if q.ndim < 2 or k.ndim < 2:
-        raise ValueError(f"q and k need at least 2 dimensions (..., length, d), got {tuple(q.shape)} and {tuple(k.shape)}")
+        raise ValueError("q and k need at least 2 dimensions (..., length, d), "
+                         f"got {tuple(q.shape)} and {tuple(k.shape)}")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"queries and keys must have the same size d, got {q.shape[-1]} and {k.shape[-1]}")
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])   # (..., L_q, L_k)
@@ -168,10 +169,11 @@ class MultiHeadAttention(nn.Module):
         return (out, weights) if return_weights else out
 
     @torch.no_grad()
-    def load_from_torch(self, reference: nn.MultiheadAttention) -> "MultiHeadAttention":
+    def load_from_torch(self, reference: nn.MultiheadAttention) -> MultiHeadAttention:
         """Copy the weights of a batch-first ``torch.nn.MultiheadAttention`` with the same
         ``dim`` and ``heads`` (its packed ``in_proj`` holds q, k, v stacked). Returns self."""
-        if reference.embed_dim != self.dim or reference.num_heads != self.heads or self.head_dim * self.heads != self.dim:
+        if (reference.embed_dim != self.dim or reference.num_heads != self.heads
+                or self.head_dim * self.heads != self.dim):
             raise ValueError("the reference must have the same dim and heads, and head_dim must be dim // heads")
         if reference.in_proj_weight is None:
             raise ValueError("the reference must use a packed in_proj_weight (same dim for query, key, value)")
