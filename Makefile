@@ -19,7 +19,7 @@ ifeq ($(SSL_BOOK_UCR_ROOT),)
   endif
 endif
 
-.PHONY: book test lab student vendor clean venv
+.PHONY: book test lint lab student vendor clean venv
 
 venv: $(STAMP)
 
@@ -38,6 +38,10 @@ book: $(STAMP)
 ## Run the unit tests and execute every chapter in quick mode.
 test: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax tests book
+
+## Lint the library, tests, tools and benchmarks (settings: [tool.ruff] in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check ssl_book tests tools benchmarks conftest.py
 
 ## Open the chapters in JupyterLab.
 lab: $(STAMP)

@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from build_book import build, toc_files  # noqa: E402
+from build_book import toc_files  # noqa: E402
 
 MATH_PAGE = "book/01_information_theory/information_theory"
 WIDGET_PAGE = "book/01_information_theory/information_theory"
@@ -39,8 +39,9 @@ def find_chromium() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def html() -> Path:
-    return build(quick=True)
+def html(book_html) -> Path:
+    """The quick build, shared with tests/test_browser_layout.py (conftest.py builds it once)."""
+    return book_html
 
 
 @pytest.fixture(scope="session")
