@@ -51,6 +51,10 @@ KNOWN_ERRORS = {
     # the page (<page folder>/@jupyter-widgets/html-manager/dist/*.woff): the sliders render,
     # only icon glyphs are missing. To be fixed in tools/vendor_web_assets.py, then removed here.
     "/@jupyter-widgets/html-manager/dist/": "widget icon fonts looked up beside the page",
+    # The widget manager typesets widget labels with MathJax 2's MathJax.Hub.Queue; the book
+    # serves MathJax 3 (no Hub). Labels show their plain text. Fix: a MathJax 2 shim or labels
+    # without math; then remove this entry.
+    "Cannot read properties of undefined (reading 'Queue')": "widget manager calls MathJax 2's API",
 }
 
 # Measures the loaded page; returns {problems: [...], notes: {...}}. Runs after MathJax and
