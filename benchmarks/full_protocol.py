@@ -79,7 +79,8 @@ def measure(name: str, code: Path, seed: int, precision: str, extra: list[str]) 
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         results = json.loads(next(Path(scratch, "runs").rglob("results.json")).read_text())
-    return {"run": name, "seed": seed, "precision": precision, "wall_seconds": wall, "parts_seconds": part_seconds(results),
+    return {"run": name, "seed": seed, "precision": precision, "wall_seconds": wall,
+            "parts_seconds": part_seconds(results),
             "user_seconds": after.ru_utime - before.ru_utime, "system_seconds": after.ru_stime - before.ru_stime,
             "minor_page_faults": after.ru_minflt - before.ru_minflt, "metrics": results["metrics"],
             "code_version": results["provenance"]["code_version"]}

@@ -6,11 +6,19 @@
 Each case runs in a fresh process (so peak memory is its own): a few warm-up steps, then timed
 steps of the real pipeline loss at the thesis's configuration (batch 128 in stage 1 with the
 4096-wide projector, batch 256 in stage 2). "plain" is fp32 eager PyTorch with the default
-AdamW; "optimized" is the pipeline's path (bf16 autocast on CUDA, fp32 on CPU where bf16 is
-slower, fused AdamW) plus ``torch.compile`` where ``--compile`` asks for it. Both use the
+AdamW; "optimized" is the pipeline's path (bf16 autocast on CUDA and on CPUs with native bf16,
+fp32 elsewhere; fused AdamW) plus ``torch.compile`` where ``--compile`` asks for it. Both use the
 library's losses, which never form the projector's D x D matrices (``ssl_book.ssl``), and keep
-the data on the device. The thesis code's own rates on a 2-core CPU are printed for reference
-(``../shared/GUIDE.md``).
+the data on the device.
+
+Side by side with the thesis code: when ``THESIS_CODE`` names a checkout of the thesis's
+repository and ``THESIS_PYTHON`` the Python of an environment that runs it (PyTorch Lightning 2.2
+and its requirements), every case is also measured on the thesis's own modules
+(``benchmarks/thesis_code.py``), in fresh processes alternating with ours (ours, thesis, ours,
+thesis, ...; ``--repeats`` rounds, medians), with the same number of threads, and the thesis side
+at both of its matmul precisions ("highest", and "medium", which its trainers set); the ratio
+compares our optimized path with the thesis's faster setting. Without them the benchmark says
+so and reports ours alone: no rate of other code is typed in here.
 
 Each case also reports a ceiling: the floating-point operations of one training step (forward
 and backward, counted with ``torch.utils.flop_counter``) against the rate of a large matrix
@@ -24,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
@@ -43,17 +53,17 @@ from ssl_book.experiments.models import NCVQVAE, build_prior  # noqa: E402
 from ssl_book.experiments.pipeline import encoded_latents, peak_memory_bytes  # noqa: E402
 from ssl_book.experiments.provenance import provenance, write_json_atomic  # noqa: E402
 
-#: case -> (stage, dataset, method, augmentation, the thesis code's steps/s on a 2-core CPU)
+#: case -> (stage, dataset, method, augmentation); the same names in benchmarks/thesis_code.py
 CASES = {
-    "stage1-baseline-ECG5000": (1, "ECG5000", "baseline", None, 6.5),
-    "stage1-vibcreg-ECG5000": (1, "ECG5000", "vibcreg", "gauss", 0.68),
-    "stage1-baseline-FordA": (1, "FordA", "baseline", None, 2.0),
-    "stage2-baseline-ECG5000": (2, "ECG5000", "baseline", None, 1.4),
+    "stage1-baseline-ECG5000": (1, "ECG5000", "baseline", None),
+    "stage1-vibcreg-ECG5000": (1, "ECG5000", "vibcreg", "gauss"),
+    "stage1-baseline-FordA": (1, "FordA", "baseline", None),
+    "stage2-baseline-ECG5000": (2, "ECG5000", "baseline", None),
 }
 
 
 def make_step(case: str, device: torch.device, optimized: bool, compile_model: bool):
-    stage, dataset, method, aug, _ = CASES[case]
+    stage, dataset, method, aug = CASES[case]
     data = load_ucr(dataset)
     torch.manual_seed(0)
     s1 = Stage1Config(method, aug)
@@ -139,11 +149,46 @@ def matmul_flops_per_s(device: torch.device, size: tuple[int, int, int] = (256, 
     return repeats * 2 * m * k * n / (time.perf_counter() - started)
 
 
+def ours(case: str, device: torch.device, steps: int, label: str, compile_flag: str) -> dict:
+    """One measurement of our step in a fresh process."""
+    command = [sys.executable, __file__, "--device", str(device), "--steps", str(steps), "--one", case, label,
+               compile_flag]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+
+
+def thesis(case: str, steps: int, precision: str) -> float | None:
+    """The thesis code's steps/s for ``case`` (None when it failed), in a fresh process."""
+    command = [os.environ["THESIS_PYTHON"], str(ROOT / "benchmarks" / "thesis_code.py"), case, "--steps",
+               str(steps + max(3, steps // 10)), "--warmup", str(max(3, steps // 10)), "--threads",
+               str(torch.get_num_threads()), "--matmul-precision", precision]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    if done.returncode != 0:
+        print(f"  thesis code failed on {case}: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])["steps_per_s"]
+
+
+def side_by_side(case: str, device: torch.device, steps: int, compile_flag: str, repeats: int) -> dict:
+    """Ours (optimized) and the thesis code at both matmul precisions, alternated; medians."""
+    rates: dict[str, list[float]] = {"ours": [], "highest": [], "medium": []}
+    for _ in range(repeats):
+        rates["ours"].append(ours(case, device, steps, "optimized", compile_flag)["steps_per_s"])
+        for precision in ("highest", "medium"):
+            rate = thesis(case, steps, precision)
+            if rate is not None:
+                rates[precision].append(rate)
+    medians = {k: statistics.median(v) for k, v in rates.items() if v}
+    best = max((medians[p] for p in ("highest", "medium") if p in medians), default=None)
+    return {"rounds": repeats, "steps_per_s": rates, "median": medians, "thesis_best": best,
+            "ratio": None if best is None else medians["ours"] / best}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default=None)
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 20 on CPU, 200 on GPU)")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds against the thesis code")
     parser.add_argument("--compile", action="store_true",
                         help="torch.compile the stage-2 transformer in the optimized path")
     parser.add_argument("--output", type=Path, default=None)
@@ -157,31 +202,37 @@ def main() -> None:
         print(json.dumps(measure(case, device, path == "optimized", compile_flag == "1", warmup=max(3, steps // 10),
                                  steps=steps)))
         return
+    with_thesis = bool(os.environ.get("THESIS_CODE") and os.environ.get("THESIS_PYTHON")) and device.type == "cpu"
+    if not with_thesis:
+        print("THESIS_CODE / THESIS_PYTHON not set (or not a CPU run): the thesis code is not measured, "
+              "ours alone is reported")
     peak = matmul_flops_per_s(device)
     print(f"matrix product rate on {device}: {peak / 1e9:.0f} GFLOP/s")
     rows = []
+    compile_flag = "1" if args.compile else "0"
     for case in args.cases:
         if CASES[case][1] not in ("ECG5000",) and not _available(CASES[case][1]):
             print(f"skipping {case}: dataset {CASES[case][1]} not available (set SSL_BOOK_UCR_ROOT)")
             continue
-        row = {"case": case, "thesis_code_cpu_steps_per_s": CASES[case][4]}
-        for label, compile_flag in (("plain", "0"), ("optimized", "1" if args.compile else "0")):
-            command = [sys.executable, __file__, "--device", str(device), "--steps", str(steps),
-                       "--one", case, label, compile_flag]
-            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            result = json.loads(output.splitlines()[-1])
-            row[label] = result
+        row = {"case": case, "plain": ours(case, device, steps, "plain", "0"),
+               "optimized": ours(case, device, steps, "optimized", compile_flag)}
         row["speedup"] = row["optimized"]["steps_per_s"] / row["plain"]["steps_per_s"]
         row["flops_per_step"] = row["plain"].pop("flops_per_step")
         row["ceiling_steps_per_s"] = peak / row["flops_per_step"]
+        line = (f"{case:>26}: plain {row['plain']['steps_per_s']:6.2f} steps/s, optimized "
+                f"{row['optimized']['steps_per_s']:6.2f} steps/s (x{row['speedup']:.2f}), peak "
+                f"{row['optimized']['peak_memory_bytes'] / 2**30:.2f} GiB; {row['flops_per_step'] / 1e9:.1f} "
+                f"GFLOP/step, ceiling {row['ceiling_steps_per_s']:.1f} steps/s")
+        if with_thesis:
+            row["thesis_code"] = side_by_side(case, device, steps, compile_flag, args.repeats)
+            t = row["thesis_code"]
+            if t["ratio"] is not None:
+                line += (f"; side by side: ours {t['median']['ours']:.2f}, thesis code {t['thesis_best']:.2f} "
+                         f"steps/s (x{t['ratio']:.2f})")
         rows.append(row)
-        print(f"{case:>26}: plain {row['plain']['steps_per_s']:6.2f} steps/s, optimized "
-              f"{row['optimized']['steps_per_s']:6.2f} steps/s (x{row['speedup']:.2f}), peak "
-              f"{row['optimized']['peak_memory_bytes'] / 2**30:.2f} GiB; thesis code on 2-core CPU: "
-              f"{row['thesis_code_cpu_steps_per_s']} steps/s; {row['flops_per_step'] / 1e9:.1f} GFLOP/step, "
-              f"ceiling {row['ceiling_steps_per_s']:.1f} steps/s")
+        print(line)
     record = {"rows": rows, "timed_steps": steps, "matmul_flops_per_s": peak, "torch_threads": torch.get_num_threads(),
-              "compile": args.compile, "provenance": provenance(device)}
+              "compile": args.compile, "thesis_code_measured": with_thesis, "provenance": provenance(device)}
     output = args.output or ROOT / "results" / "benchmarks" / f"pipeline_speed-{device.type}.json"
     write_json_atomic(output, record)
     print(f"wrote {output}")

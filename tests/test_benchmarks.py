@@ -43,3 +43,18 @@ def test_full_protocol_benchmark_counts_flops_and_tabulates(tmp_path, monkeypatc
                "total_seconds": 330.0}})}
     text = full_protocol.table({"labels": {"before": {"runs": [row]}}})
     assert "| before | baseline s1 | 0.50 | – | 1.50 | (3.33 for all three)" in text and "| 5.50 |" in text
+
+
+def test_pipeline_speed_reports_a_failing_thesis_checkout_instead_of_a_number(tmp_path):
+    """With THESIS_CODE pointing at something that is not the thesis code, the side-by-side
+    measurement fails visibly and no ratio is recorded (no typed-in rate stands in for it)."""
+    import os
+
+    output = tmp_path / "speed.json"
+    env = {**os.environ, "THESIS_CODE": str(tmp_path), "THESIS_PYTHON": sys.executable}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pipeline_speed.py"), "--device", "cpu",
+                           "--cases", "stage1-baseline-ECG5000", "--steps", "1", "--repeats", "1",
+                           "--output", str(output)], check=True, capture_output=True, text=True, env=env)
+    assert "thesis code failed on stage1-baseline-ECG5000" in done.stdout
+    record = json.loads(output.read_text())
+    assert record["thesis_code_measured"] and record["rows"][0]["thesis_code"]["ratio"] is None

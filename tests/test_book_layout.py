@@ -45,7 +45,8 @@ def test_notebook_hygiene(path):
         if checked:
             assert cell["outputs"], f"a checked cell has no stored output to compare: {source[:80]!r}"
         else:
-            assert not cell["outputs"], f"outputs stored for an unchecked cell (run tools/store_checked_outputs.py): {source[:80]!r}"
+            assert not cell["outputs"], (f"outputs stored for an unchecked cell (run tools/store_checked_outputs.py): "
+                                         f"{source[:80]!r}")
         assert all(o["output_type"] != "error" for o in cell["outputs"])
     first = "".join(code[0]["source"])
     assert "seed_everything(" in first and "get_device(" in first, "first cell must seed and pick the device"

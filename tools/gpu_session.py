@@ -96,7 +96,8 @@ def main() -> int:
                 result = run_experiment(config, args.out / "runs", device)
                 elapsed = time.monotonic() - run_started
                 seconds_per_step = max(seconds_per_step or 0, elapsed / stage1_steps(name))
-                note(f"{config.name}: {elapsed:.0f} s; " + json.dumps({k: round(v, 4) for k, v in result["metrics"].items()}))
+                metrics = {k: round(v, 4) for k, v in result["metrics"].items()}
+                note(f"{config.name}: {elapsed:.0f} s; " + json.dumps(metrics))
     note("all runs done")
     return 0
 

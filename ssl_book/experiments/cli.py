@@ -27,13 +27,20 @@ from pathlib import Path
 
 import torch
 
-from ssl_book.distributed import DistContext, init_distributed, shard
-from ssl_book.experiments.config import AUGMENTATIONS, METHODS, EvalConfig, RunConfig, Stage1Config, Stage2Config
 from ssl_book.data.files import dataset_name_from
+from ssl_book.distributed import DistContext, init_distributed, shard
+from ssl_book.experiments.config import (
+    AUGMENTATIONS,
+    METHODS,
+    EvalConfig,
+    RunConfig,
+    Stage1Config,
+    Stage2Config,
+)
 from ssl_book.experiments.pipeline import load_run_data, run_experiment
 from ssl_book.experiments.provenance import typed_command
-from ssl_book.experiments.sweep import run_parallel
 from ssl_book.experiments.report import aggregate, load_results, markdown_table
+from ssl_book.experiments.sweep import run_parallel
 from ssl_book.runtime import by_mode, get_device, keep_freed_memory
 
 #: The thesis's protocol; its FCNs (evaluator, CAS) train under bf16 autocast, which halves their

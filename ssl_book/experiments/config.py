@@ -309,7 +309,7 @@ class RunConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         data = dict(data)
         return cls(stage1=Stage1Config(**data.pop("stage1", {})), stage2=Stage2Config(**data.pop("stage2", {})),
                    evaluation=EvalConfig(**data.pop("evaluation", {})), **data)

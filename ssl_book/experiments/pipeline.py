@@ -72,6 +72,11 @@ def run_paths(config: RunConfig, out: str | Path) -> RunPaths:
                     parent / f"stage1-seed{config.seed}-{config.stage1_digest()[:8]}.pt")
 
 
+def ddp_device_ids(device: torch.device) -> list[int] | None:
+    """DDP's ``device_ids``: the GPU of this rank, or None on a CPU."""
+    return [device.index] if device.type == "cuda" else None
+
+
 def checkpoint_meta(config: RunConfig, stage: int) -> dict:
     """What a stage's checkpoint must record to be resumed or loaded for ``config``."""
     return {"config": config.stage1_digest() if stage == 1 else config.digest(), "stage": stage}
@@ -138,7 +143,7 @@ def train_stage1(config: RunConfig, data: UCRDataset, paths: RunPaths, device: t
     trainee: nn.Module = model
     if ctx.enabled:
         global_batchnorm(model.tokenizer)          # batch statistics over all ranks, as on one device
-        trainee = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        trainee = nn.parallel.DistributedDataParallel(model, device_ids=ddp_device_ids(device))
 
     def loss_fn(idx: torch.Tensor, local: slice, generator: torch.Generator) -> dict[str, torch.Tensor]:
         x = x_train[idx]
@@ -197,7 +202,7 @@ def train_stage2(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, path
     labels = torch.as_tensor(data.y_train, device=device)
     trainee: nn.Module = PriorLoss(prior)
     if ctx.enabled:
-        trainee = nn.parallel.DistributedDataParallel(trainee, device_ids=[device.index] if device.type == "cuda" else None)
+        trainee = nn.parallel.DistributedDataParallel(trainee, device_ids=ddp_device_ids(device))
 
     def loss_fn(idx: torch.Tensor, local: slice, generator: torch.Generator) -> dict[str, torch.Tensor]:
         # Under DDP the masks are drawn per rank: the same distribution as on one device, not

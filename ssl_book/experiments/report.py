@@ -120,8 +120,12 @@ def markdown_table(rows: list[Row]) -> str:
         published = []
         for m in METRICS:
             value = thesis.get((row.dataset, m, row.config))
-            published.append("–" if value is None else
-                             (f"{value[0]:.{digits[m]}f}" + (f" ± {value[1]:.{digits[m]}f}" if value[1] is not None else "")))
+            if value is None:
+                published.append("–")
+            else:
+                spread = "" if value[1] is None else f" ± {value[1]:.{digits[m]}f}"
+                published.append(f"{value[0]:.{digits[m]}f}{spread}")
         if any(p != "–" for p in published):
-            lines.append("| " + " | ".join([row.dataset, row.config, "thesis (4 seeds, full protocol)", *published]) + " |")
+            cells = [row.dataset, row.config, "thesis (4 seeds, full protocol)", *published]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -25,7 +25,7 @@ from ssl_book.progress import progress
 #: Environment the worker processes start with: one thread for every math library.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
-_messages: "mp.Queue | None" = None
+_messages: mp.Queue | None = None
 
 
 def _init_worker(messages) -> None:
