@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 import sys  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
+import colab_cell  # noqa: E402
 from build_book import build_command, library_key, toc_files  # noqa: E402
 from student_copy import strip_solutions  # noqa: E402
 
@@ -48,8 +49,10 @@ def test_notebook_hygiene(path):
             assert not cell["outputs"], (f"outputs stored for an unchecked cell (run tools/store_checked_outputs.py): "
                                          f"{source[:80]!r}")
         assert all(o["output_type"] != "error" for o in cell["outputs"])
-    first = "".join(code[0]["source"])
-    assert "seed_everything(" in first and "get_device(" in first, "first cell must seed and pick the device"
+    colab, setup = "".join(code[0]["source"]), "".join(code[1]["source"])
+    assert colab == colab_cell.cell_source(), "first cell: the Colab install cell (run tools/colab_cell.py)"
+    assert "remove-cell" in code[0]["metadata"].get("tags", []), "the Colab cell is not part of the page"
+    assert "seed_everything(" in setup and "get_device(" in setup, "second cell must seed and pick the device"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
