@@ -5,11 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ssl_book import evaluator as ev
 from ssl_book.calibration import calibrate
 from ssl_book.data import UCRDataset
 from ssl_book.evaluator import EvaluatorConfig
+from ssl_book.experiments.pipeline import quantized_features
+from ssl_book.tokenizer import STFTVQVAE
 
 TINY = EvaluatorConfig(epochs=2, batch_size=32)
 
@@ -71,3 +74,26 @@ def test_bad_arguments(cache, kwargs, match):
 def test_too_small_a_test_split(cache):
     with pytest.raises(ValueError, match="at least 4"):
         calibrate("Tiny", TINY, data=tiny_data(n_test=3), device="cpu")
+
+
+def test_quantized_features_with_batch_statistics():
+    """The thesis's probe features (training-mode BatchNorm, per batch) as an option of
+    ``quantized_features``: the default is unchanged, the option leaves the tokenizer as it was
+    and its features depend on how the series are batched."""
+    torch.manual_seed(0)
+    tokenizer = STFTVQVAE(32, dim=8, num_codes=6, n_resblocks=1)
+    tokenizer.train()
+    x = torch.randn(64, 32)
+    tokenizer(x)                            # one training-mode pass: codebook initialised, BN stats moved
+    tokenizer.eval()
+    state = {k: v.clone() for k, v in tokenizer.state_dict().items()}
+    plain = quantized_features(tokenizer, x)
+    assert plain.shape == (64, 8)
+    assert torch.equal(plain, quantized_features(tokenizer, x, batch_size=7))      # eval mode: batching is moot
+    whole = quantized_features(tokenizer, x, batch_statistics=True)
+    halves = quantized_features(tokenizer, x, batch_size=32, batch_statistics=True)
+    assert whole.shape == (64, 8)
+    assert not torch.allclose(whole, plain)
+    assert not torch.allclose(whole, halves)
+    assert not tokenizer.training
+    assert all(torch.equal(v, state[k]) for k, v in tokenizer.state_dict().items())

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +125,24 @@ def peak_memory_bytes(device: torch.device) -> int:
 
 
 @torch.no_grad()
-def quantized_features(tokenizer: STFTVQVAE, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Global average pool of the quantized latents, the probes' input: ``(n, dim)``."""
+def quantized_features(tokenizer: STFTVQVAE, x: torch.Tensor, batch_size: int = 512, *,
+                       batch_statistics: bool = False) -> torch.Tensor:
+    """Global average pool of the quantized latents, the probes' input: ``(n, dim)``.
+
+    ``batch_statistics=True`` reproduces the thesis's probe features: its probe ran in a hook
+    where the model was in training mode, so BatchNorm normalised every batch with that batch's
+    own statistics and the EMA codebook moved while encoding. This encodes a copy of the
+    tokenizer in training mode (the tokenizer itself is left unchanged), in batches of
+    ``batch_size`` in the order of ``x``; the features then depend on both (the thesis: batches of
+    128, the training split shuffled, the test split in file order). Each call starts from the
+    tokenizer's own codebook (the thesis's carried its updates from split to split).
+    See ``results/calibration/ECG5000-probe-offset.md`` for what this does to the accuracies.
+    """
+    if batch_statistics:
+        trainee = deepcopy(tokenizer).train()
+        parts = [trainee.quantize(trainee.encode(x[i:i + batch_size])).z_q.mean(dim=(2, 3))
+                 for i in range(0, len(x), batch_size)]
+        return torch.cat(parts).float()
     tokenizer.eval()
     parts = [tokenizer.quantize(tokenizer.encode(x[i:i + batch_size])).z_q.mean(dim=(2, 3))
              for i in range(0, len(x), batch_size)]
@@ -244,12 +261,17 @@ def class_balanced_labels(y_train: np.ndarray, n_classes: int, minimum: int) -> 
 
 @contextmanager
 def timed(times: dict[str, float], name: str) -> Iterator[None]:
-    """Add the wall time of the block to ``times[name]`` (seconds)."""
-    started = time.perf_counter()
+    """Add the wall time of the block to ``times[name]`` and the process's CPU time (user and
+    system, all threads) to ``times[name.replace("_seconds", "_cpu_seconds")]``. On a busy
+    machine the CPU time of a single-thread run stays close to what the wall time would be on an
+    idle one."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
         times[name] = times.get(name, 0.0) + time.perf_counter() - started
+        cpu_name = name.replace("_seconds", "_cpu_seconds")
+        times[cpu_name] = times.get(cpu_name, 0.0) + time.process_time() - cpu_started
 
 
 def evaluate_generation(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, prior: MaskGIT,
@@ -289,7 +311,8 @@ def evaluate_generation(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVA
 # ----------------------------------------------------------------------------- a whole run
 def _stage_timing(history: dict, batch_size: int) -> dict[str, float]:
     rate = history["steps_run"] / history["seconds"] if history["steps_run"] and history["seconds"] > 0 else None
-    return {"seconds": history["seconds"], "steps_run": history["steps_run"], "steps_per_s": rate,
+    return {"seconds": history["seconds"], "cpu_seconds": history.get("cpu_seconds"),
+            "steps_run": history["steps_run"], "steps_per_s": rate,
             "samples_per_s": None if rate is None else rate * batch_size}
 
 
@@ -352,7 +375,7 @@ def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistCont
     data = load_run_data(config)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     n_train, s1, s2 = len(data.x_train), config.stage1, config.stage2
     total1 = schedule(s1.epochs, s1.steps, n_train, s1.batch_size)[0]
     total2 = schedule(s2.epochs, s2.steps, n_train, s2.batch_size)[0]
@@ -382,6 +405,7 @@ def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistCont
                        "evaluation_seconds": time.perf_counter() - eval_started,
                        **parts,
                        "total_seconds": time.perf_counter() - started,
+                       "total_cpu_seconds": time.process_time() - cpu_started,
                        "peak_memory_bytes": {"stage1": peak1, "stage2": peak2},
                        "world_size": ctx.world_size,
                        "autocast_bf16": loop.uses_bf16(device, config.precision)},
