@@ -53,16 +53,18 @@ def run_command(method: str, augment: str | None, seed: int, out: Path, precisio
     return command + (["--augment", augment] if augment else []) + extra
 
 
-def part_seconds(results: dict) -> dict[str, float]:
-    """The time of each part from a results file (older files lack the evaluation's split)."""
+def part_seconds(results: dict, clock: str = "") -> dict[str, float]:
+    """The time of each part from a results file: wall time, or with ``clock="cpu_"`` the
+    process's CPU time where the file records it (older files lack it and the evaluation's
+    split)."""
     timing = results["timing"]
-    parts = {"stage1": timing["stage1"]["seconds"], "stage2": timing["stage2"]["seconds"]}
-    for name in ("probes", "evaluator", "sampling", "cas"):
-        if f"{name}_seconds" in timing:
-            parts[name] = timing[f"{name}_seconds"]
-    if "cas" not in parts:
+    parts = {stage: timing[stage][f"{clock}seconds"] for stage in ("stage1", "stage2")
+             if timing[stage].get(f"{clock}seconds") is not None}
+    for name in ("probes", "evaluator", "sampling", "cas", "total"):
+        if f"{name}_{clock}seconds" in timing:
+            parts[name] = timing[f"{name}_{clock}seconds"]
+    if not clock and "cas" not in parts:
         parts["evaluation (all)"] = timing["evaluation_seconds"]
-    parts["total"] = timing["total_seconds"]
     return parts
 
 
@@ -80,7 +82,7 @@ def measure(name: str, code: Path, seed: int, precision: str, extra: list[str]) 
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         results = json.loads(next(Path(scratch, "runs").rglob("results.json")).read_text())
     return {"run": name, "seed": seed, "precision": precision, "wall_seconds": wall,
-            "parts_seconds": part_seconds(results),
+            "parts_seconds": part_seconds(results), "parts_cpu_seconds": part_seconds(results, "cpu_"),
             "user_seconds": after.ru_utime - before.ru_utime, "system_seconds": after.ru_stime - before.ru_stime,
             "minor_page_faults": after.ru_minflt - before.ru_minflt, "metrics": results["metrics"],
             "code_version": results["provenance"]["code_version"]}
@@ -160,14 +162,16 @@ def matmul_rate(size: tuple[int, int, int] = (256, 4096, 4096), repeats: int = 1
 
 
 def table(record: dict) -> str:
-    """A Markdown table: one row per (label, run), the parts' minutes, CPU time, page faults."""
+    """A Markdown table: one row per (label, run), the parts' minutes (wall; "wall / CPU" where
+    the run recorded its parts' CPU time), the whole process's CPU time, page faults."""
     head = ("| code | run | " + " | ".join(PARTS) + " | total | user+sys CPU | sys | page faults |\n"
             "|---|---|" + "---|" * (len(PARTS) + 4))
     rows = []
     for label, entry in record["labels"].items():
         for row in entry["runs"]:
-            parts = row["parts_seconds"]
-            cells = [f"{parts[p] / 60:.2f}" if p in parts else "–" for p in PARTS]
+            parts, cpu = row["parts_seconds"], row.get("parts_cpu_seconds", {})
+            cells = [("–" if p not in parts else f"{parts[p] / 60:.2f}"
+                      + (f" / {cpu[p] / 60:.2f}" if p in cpu else "")) for p in PARTS]
             if "evaluation (all)" in parts:
                 cells[3] = f"({parts['evaluation (all)'] / 60:.2f} for all three)"
             rows.append(f"| {label} | {row['run']} s{row['seed']} | " + " | ".join(cells)

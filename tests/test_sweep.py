@@ -87,8 +87,9 @@ def test_sweep_with_two_jobs_runs_every_configuration_once(tmp_path, monkeypatch
         assert r["provenance"]["command"].startswith("python -m ssl_book.experiments sweep")
         assert str(tmp_path) not in r["provenance"]["command"]
         assert "host" not in r["provenance"]
-        for part in ("probes_seconds", "evaluator_seconds", "sampling_seconds", "cas_seconds"):
-            assert r["timing"][part] >= 0
+        for part in ("probes", "evaluator", "sampling", "cas", "total"):
+            assert r["timing"][f"{part}_seconds"] >= 0 and r["timing"][f"{part}_cpu_seconds"] >= 0
+        assert r["timing"]["stage1"]["cpu_seconds"] > 0
     stamps = sorted(p.stat().st_mtime_ns for p in out.rglob("results.json"))
     assert main(argv) == 0                                   # everything finished: nothing reruns
     assert sorted(p.stat().st_mtime_ns for p in out.rglob("results.json")) == stamps

@@ -99,7 +99,8 @@ def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.de
           ctx: DistContext = DistContext(), desc: str = "training",
           on_step: Callable[[int], None] | None = None) -> dict:
     """Run (or resume) the loop; returns ``{"loss": [...], "log_step": [...], "terms": {...},
-    "seconds": ..., "steps_run": ...}`` (``steps_run``: the steps this call actually ran).
+    "seconds": ..., "cpu_seconds": ..., "steps_run": ...}`` (wall and process CPU time, and the
+    steps this call actually ran).
 
     ``loss_fn(indices, local, generator)`` computes the loss terms (a dict with ``"loss"``) of
     this rank's part ``indices[local]`` of the global batch ``indices``; ``on_step(step)`` is
@@ -128,7 +129,7 @@ def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.de
     model.train()
     sums: dict[str, torch.Tensor] = {}
     count = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for step in (bar := progress(range(start, spec.steps), desc=desc, total=spec.steps, disable=not ctx.is_main)):
         if step == start:
             bar.update(start)
@@ -155,4 +156,5 @@ def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.de
         if on_step is not None:
             on_step(step + 1)
     model.eval()
-    return {**history, "seconds": time.perf_counter() - started, "steps_run": spec.steps - start}
+    return {**history, "seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu_started,
+            "steps_run": spec.steps - start}
