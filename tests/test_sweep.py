@@ -125,3 +125,14 @@ def test_prior_ablation_reuses_the_stage1_model_and_is_labelled(tmp_path, monkey
     assert len({r["metrics"]["svm"] for r in runs}) == 1              # one tokenizer, one probe score
     labels = sorted(row.config for row in aggregate(list(results.values())))
     assert labels == ["baseline", "baseline [prior: codebook]", "baseline [thesis mask]"]
+
+
+def test_committed_results_hold_no_machine_paths_or_host_names():
+    files = sorted((ROOT / "results").rglob("*.json"))
+    assert files
+    for path in files:
+        text = path.read_text()
+        record = json.loads(text)
+        assert "host" not in record.get("provenance", {}), path
+        for marker in ("/work/", "/home/", "/root/", "/tmp/", "/Users/"):
+            assert marker not in text, (path, marker)
