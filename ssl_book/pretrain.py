@@ -5,55 +5,24 @@ a loss from :mod:`ssl_book.ssl` compares the embeddings; AdamW and a cosine sche
 both networks. Afterwards the projector is usually thrown away and the encoder's
 representation ``h(x)`` is evaluated with probes (``ssl_book.probes``).
 
-Taught in the chapter "Self-supervised learning"; the NC-VQVAE chapters add the same kind of
+The encoder itself lives in :mod:`ssl_book.encoders`. Taught in the chapter
+"Self-supervised learning"; the NC-VQVAE chapters add the same kind of
 loss to a VQ-VAE instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from ssl_book.augment import augment as augment_with_set
-from ssl_book.fcn import conv_block
 from ssl_book.progress import progress
 from ssl_book.train import as_tensor, cosine_lr
 
 EmbeddingLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 ViewFn = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
-
-
-class ConvEncoder(nn.Module):
-    """An FCN-style encoder (Wang et al. 2017) with configurable widths: ``Conv-BN-ReLU``
-    blocks with "same" padding, then global average pooling over time.
-
-    ``ConvEncoder((128, 256, 128), (8, 5, 3))`` has the layout of ``ssl_book.fcn.FCN``'s body;
-    the narrower default trains quickly on a CPU.
-
-    Input ``(batch, length)`` or ``(batch, in_channels, length)``; output
-    ``(batch, widths[-1])``.
-    """
-
-    def __init__(self, widths: Sequence[int] = (32, 64, 64), kernel_sizes: Sequence[int] = (8, 5, 3),
-                 in_channels: int = 1):
-        super().__init__()
-        if len(widths) != len(kernel_sizes) or not widths:
-            raise ValueError(f"need one kernel size per width, got widths {widths} and kernel sizes {kernel_sizes}")
-        if in_channels < 1 or any(w < 1 for w in widths) or any(k < 1 for k in kernel_sizes):
-            raise ValueError("in_channels, widths and kernel sizes must be positive")
-        self.in_channels = in_channels
-        self.out_dim = widths[-1]
-        sizes = [in_channels, *widths]
-        self.body = nn.Sequential(*(conv_block(a, b, k) for a, b, k in zip(sizes[:-1], sizes[1:], kernel_sizes)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim == 2 and self.in_channels == 1:
-            x = x.unsqueeze(1)
-        if x.ndim != 3 or x.shape[1] != self.in_channels:
-            raise ValueError(f"ConvEncoder expects (batch, {self.in_channels}, length), got {tuple(x.shape)}")
-        return self.body(x).mean(-1)
 
 
 def _view_fn(augmentation: str | ViewFn) -> ViewFn:

@@ -1,4 +1,5 @@
-"""ssl_book.pretrain: the encoder and the self-supervised pretraining loop."""
+"""ssl_book.encoders and ssl_book.pretrain: the encoder, its BatchNorm statistics, and the
+self-supervised pretraining loop."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,8 @@ import torch
 
 from ssl_book.augment import gaussian_noise
 from ssl_book.data import make_cbf
-from ssl_book.pretrain import ConvEncoder, pretrain
+from ssl_book.encoders import ConvEncoder, set_batchnorm_statistics
+from ssl_book.pretrain import pretrain
 from ssl_book.ssl import Projector, invariance_term, vicreg_loss
 
 
@@ -62,3 +64,27 @@ def test_bad_arguments():
         pretrain(encoder, projector, x, vicreg_loss, augmentation="rotate", steps=1)
     with pytest.raises(ValueError, match=r"shape \(n >= 2, length\)"):
         pretrain(encoder, projector, x[:1], vicreg_loss, augmentation="gauss", steps=1)
+
+
+def test_set_batchnorm_statistics_matches_the_data():
+    torch.manual_seed(0)
+    encoder = ConvEncoder((4,), (3,))
+    x = 3.0 + 2.0 * torch.randn(40, 30)
+    norm = encoder.body[0][2]
+    assert torch.equal(norm.running_mean, torch.zeros(4))          # fresh: BN is the identity
+    weights = [p.clone() for p in encoder.parameters()]
+    set_batchnorm_statistics(encoder, x)                            # one batch: exact
+    assert not encoder.training
+    assert all(torch.equal(a, b) for a, b in zip(weights, encoder.parameters()))
+    with torch.no_grad():
+        pre = encoder.body[0][1](encoder.body[0][0](x.unsqueeze(1)))    # (40, 4, 30) conv output
+    assert torch.allclose(norm.running_mean, pre.mean((0, 2)), atol=1e-4)
+    assert torch.allclose(norm.running_var, pre.var((0, 2)), rtol=1e-3)
+    assert norm.momentum == 0.1                                      # restored
+
+
+def test_set_batchnorm_statistics_refuses_bad_input():
+    with pytest.raises(ValueError, match="no BatchNorm"):
+        set_batchnorm_statistics(torch.nn.Linear(3, 2), torch.randn(5, 3))
+    with pytest.raises(ValueError, match="at least 2 inputs"):
+        set_batchnorm_statistics(ConvEncoder((4,), (3,)), torch.randn(1, 30))
