@@ -83,3 +83,59 @@ def plot_seeds(ax: Axes, x, values, *, kind: str = "bar", label: str | None = No
         if dots:
             for row in values:
                 ax.plot(x, row, "o", ms=2.5, color=color, alpha=0.6)
+
+
+def draw_network(ax: Axes, sizes, weights=None, *, node_labels=None,
+                 layer_names=None) -> dict[str, list]:
+    """Draw a fully connected network: a column of circles per layer, an edge per weight.
+
+    Args:
+        ax: the axes to draw on (its frame and ticks are switched off).
+        sizes: units per layer, inputs first, e.g. ``(2, 2, 1)``.
+        weights: optional, one ``(sizes[i + 1], sizes[i])`` array per layer (the layout of
+            ``nn.Linear.weight``). An edge's width grows with ``|w|``; positive weights are
+            blue, negative ones vermillion, zero weights dotted. Without weights every edge
+            is a thin grey line.
+        node_labels: optional, one list of strings per layer, written inside the circles.
+        layer_names: optional, one name per layer, written under its column.
+
+    Returns:
+        ``{"nodes": [...], "edges": [...]}``: the circles (one per unit, layer by layer)
+        and the lines (one per weight, layer by layer, row-major as in ``weights``).
+    """
+    import numpy as np
+    from matplotlib.patches import Circle
+
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes needs at least two layers of at least one unit, got {sizes}")
+    if weights is not None:
+        weights = [np.asarray(w, dtype=float) for w in weights]
+        expected = [(b, a) for a, b in zip(sizes[:-1], sizes[1:])]
+        if [w.shape for w in weights] != expected:
+            raise ValueError(f"weights must have shapes {expected}, got {[w.shape for w in weights]}")
+        largest = max(float(np.abs(w).max()) for w in weights) or 1.0
+    height = max(sizes)
+    positions = [[(i, (n - 1) / 2 - j) for j in range(n)] for i, n in enumerate(sizes)]
+    radius = 0.18
+    edges = []
+    for layer, (left, right) in enumerate(zip(positions[:-1], positions[1:])):
+        for r, (x1, y1) in enumerate(right):
+            for c, (x0, y0) in enumerate(left):
+                style = {"color": "0.6", "lw": 0.8}
+                if weights is not None:
+                    w = weights[layer][r, c]
+                    style = {"color": PALETTE[0] if w > 0 else PALETTE[3],
+                             "lw": 0.6 + 3.0 * abs(w) / largest, "ls": ":" if w == 0 else "-"}
+                edges += ax.plot([x0 + radius, x1 - radius], [y0, y1], zorder=1, **style)
+    nodes = []
+    for layer, column in enumerate(positions):
+        for j, (x, y) in enumerate(column):
+            nodes.append(ax.add_patch(Circle((x, y), radius, fc="white", ec="0.2", zorder=2)))
+            if node_labels is not None:
+                ax.text(x, y, node_labels[layer][j], ha="center", va="center", fontsize=9, zorder=3)
+        if layer_names is not None:
+            ax.text(layer, -height / 2 - 0.15, layer_names[layer], ha="center", va="top", fontsize=9)
+    ax.set(xlim=(-0.5, len(sizes) - 0.5), ylim=(-height / 2 - 0.6, height / 2 + 0.1), aspect="equal")
+    ax.axis("off")
+    return {"nodes": nodes, "edges": edges}

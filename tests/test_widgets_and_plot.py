@@ -44,3 +44,23 @@ def test_book_style_is_applied():
     for key, value in BOOK_STYLE.items():
         actual = matplotlib.rcParams[key]
         assert (tuple(actual) if isinstance(value, tuple) else actual) == value
+
+
+def test_draw_network_draws_one_circle_per_unit_and_one_line_per_weight():
+    import numpy as np
+
+    from ssl_book.plot import draw_network, subplots
+
+    fig, ax = subplots()
+    drawn = draw_network(ax, (3, 4, 2), layer_names=["in", "hidden", "out"])
+    assert len(drawn["nodes"]) == 3 + 4 + 2 and len(drawn["edges"]) == 3 * 4 + 4 * 2
+    weights = [np.array([[1.0, 1.0], [1.0, 0.0]]), np.array([[1.0, -2.0]])]
+    drawn = draw_network(ax, (2, 2, 1), weights, node_labels=[["x1", "x2"], ["h1", "h2"], ["y"]])
+    widths = [line.get_linewidth() for line in drawn["edges"]]
+    assert len(drawn["edges"]) == 6 and max(widths) == widths[-1]          # |-2| is the largest
+    assert drawn["edges"][3].get_linestyle() == ":"                      # the zero weight
+    with pytest.raises(ValueError, match="shapes"):
+        draw_network(ax, (2, 3), [np.ones((2, 3))])
+    with pytest.raises(ValueError, match="two layers"):
+        draw_network(ax, (4,))
+    plt.close(fig)
