@@ -97,7 +97,7 @@ def calibrate(dataset: str, config: EvaluatorConfig | None = None, *, evaluator_
         A JSON-ready dict: ``dataset``, ``sizes``, ``evaluator_config``, ``probes_raw``
         (``{"svm", "knn"}``), ``per_evaluator`` (one entry per seed, see the module docstring),
         ``evaluator_spread`` (the largest minus the smallest value of each headline number over
-        the seeds) and ``warnings`` (e.g. FID with fewer series than feature dimensions).
+        the seeds; ``None`` for a single seed) and ``warnings`` (e.g. FID with fewer series than feature dimensions).
 
     Raises:
         ValueError: bad arguments (no seeds, ``n_splits < 1``, a test split of fewer than 4
@@ -130,8 +130,8 @@ def calibrate(dataset: str, config: EvaluatorConfig | None = None, *, evaluator_
                 "fid_train_vs_test": lambda r: r["fid"]["train_vs_test"],
                 "fid_test_halves_mean": lambda r: r["fid"]["test_halves"]["mean"],
                 "is_test_mean": lambda r: r["inception_score"]["test"]["mean"]}
-    spread = {name: float(max(map(get, per_evaluator)) - min(map(get, per_evaluator)))
-              for name, get in headline.items()}
+    spread = None if len(per_evaluator) < 2 else {
+        name: float(max(map(get, per_evaluator)) - min(map(get, per_evaluator))) for name, get in headline.items()}
     return {
         "dataset": dataset,
         "sizes": {"train": len(loaded.x_train), "test": len(loaded.x_test), "length": loaded.length,

@@ -60,6 +60,13 @@ def test_calibrate_on_tiny_data(cache):
     assert result["evaluator_spread"]["test_accuracy"] >= 0
 
 
+def test_a_single_evaluator_seed_has_no_spread(cache):
+    result = calibrate("Tiny", TINY, evaluator_seeds=(0,), n_splits=1, data=tiny_data(), device="cpu")
+    assert len(result["per_evaluator"]) == 1
+    assert result["evaluator_spread"] is None
+    assert result["per_evaluator"][0]["fid"]["test_halves"]["sd"] == 0.0
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"evaluator_seeds": ()}, "evaluator_seeds"),
     ({"evaluator_seeds": (-1,)}, "evaluator_seeds"),
