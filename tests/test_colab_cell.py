@@ -22,6 +22,7 @@ def test_the_cell_installs_from_the_repository_named_in_the_book_config():
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     source = colab_cell.cell_source()
     assert f'"git+{url}"' in source and "--quiet" in source
+    assert max(len(line) for line in source.splitlines()) <= 88
     assert "torch" not in source                 # Colab's own PyTorch is kept (pyproject's ranges)
 
 
@@ -49,10 +50,11 @@ def test_on_colab_the_cell_installs_a_working_library(tmp_path):
                               check=True, capture_output=True, text=True).stdout.strip()
     Path(own_site, "colab_preinstalled.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     # (pip reads PIP_NO_BUILD_ISOLATION=0 as --no-build-isolation)
-    environment = {**os.environ, "SSL_BOOK_SOURCE": str(ROOT), "PIP_NO_BUILD_ISOLATION": "0",
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}   # a fresh interpreter
+    environment = {**inherited, "SSL_BOOK_SOURCE": str(ROOT), "PIP_NO_BUILD_ISOLATION": "0",
                    "PIP_NO_INDEX": "1", "PYTHONNOUSERSITE": "1"}
     subprocess.run([str(python), "-c", SIMULATE_COLAB + colab_cell.cell_source()], check=True, env=environment,
                    capture_output=True, timeout=600)
     where = subprocess.run([str(python), "-c", "import ssl_book; print(ssl_book.__file__, ssl_book.__version__)"],
-                           check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+                           check=True, capture_output=True, text=True, cwd=tmp_path, env=inherited).stdout
     assert where.startswith(own_site) and "0+unknown" not in where

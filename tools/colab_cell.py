@@ -38,8 +38,9 @@ def cell_source() -> str:
         "import subprocess",
         "import sys",
         "",
+        f'REPOSITORY = "git+{repository_url()}"',
         'if "google.colab" in sys.modules:',
-        f'    source = os.environ.get("SSL_BOOK_SOURCE", "git+{repository_url()}")',
+        '    source = os.environ.get("SSL_BOOK_SOURCE", REPOSITORY)',
         '    pip = [sys.executable, "-m", "pip", "install", "--quiet", source]',
         "    subprocess.run(pip, check=True)",
     ])
