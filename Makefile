@@ -35,8 +35,8 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/python tools/build_book.py
 
-## Run the unit tests and execute every chapter in quick mode.
-test: $(STAMP)
+## Lint, then run the unit tests and execute every chapter in quick mode.
+test: $(STAMP) lint
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax tests book
 
 ## Lint the library, tests, tools and benchmarks (settings: [tool.ruff] in pyproject.toml).
