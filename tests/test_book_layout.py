@@ -116,5 +116,9 @@ def test_a_library_change_rebuilds_every_page(tmp_path):
 def test_gpu_chapters_carry_their_own_cell_timeout(path):
     """On a GPU these chapters train at the full protocol, minutes per cell: the book's 300-s
     default would stop them, so each sets MyST-NB's per-notebook ``execution_timeout``."""
-    timeout = json.loads(path.read_text())["metadata"].get("mystnb", {}).get("execution_timeout")
+    notebook = json.loads(path.read_text())
+    timeout = notebook["metadata"].get("mystnb", {}).get("execution_timeout")
     assert timeout is not None and timeout >= 3600
+    # and they say up front what runs on a CPU, what on a GPU, and how to get a GPU runtime
+    notice = "".join(notebook["cells"][1]["source"])
+    assert notice.startswith(":::{admonition} CPU or GPU?") and "Change runtime type" in notice
