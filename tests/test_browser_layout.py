@@ -23,13 +23,10 @@ Without Chromium or Playwright the tests are skipped, unless ``SSL_BOOK_REQUIRE_
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -209,21 +206,6 @@ def browser():
         chromium.close()
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def server(book_html):
-    handler = functools.partial(QuietHandler, directory=str(book_html))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
 @pytest.fixture(scope="module")
 def report():
     """Per page and viewport, what was measured; written to _build/screenshots/report.json."""
@@ -269,9 +251,9 @@ def inspect_page(browser, url: str, viewport: dict, screenshot: Path) -> dict:
 
 @pytest.mark.parametrize("size", list(VIEWPORTS))
 @pytest.mark.parametrize("entry", toc_files(), ids=lambda entry: Path(entry).parent.name or entry)
-def test_page_fits_and_renders(browser, server, report, entry, size):
+def test_page_fits_and_renders(browser, book_server, report, entry, size):
     screenshot = SCREENSHOTS / size / f"{entry.replace('/', '__')}.png"
-    result = inspect_page(browser, f"{server}/{entry}.html", VIEWPORTS[size], screenshot)
+    result = inspect_page(browser, f"{book_server}/{entry}.html", VIEWPORTS[size], screenshot)
     report[f"{entry} @ {size}"] = result
     problems = "\n  ".join(result["problems"])
     assert not result["problems"], f"{entry} at {size} {VIEWPORTS[size]} (see {screenshot}):\n  {problems}"

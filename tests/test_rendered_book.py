@@ -9,14 +9,11 @@ while ``ssl_book`` is unchanged). Without Chromium these tests are skipped, unle
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -42,17 +39,6 @@ def find_chromium() -> str | None:
 def html(book_html) -> Path:
     """The quick build, shared with tests/test_browser_layout.py (conftest.py builds it once)."""
     return book_html
-
-
-@pytest.fixture(scope="session")
-def server(html):
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(html))
-    handler.log_message = lambda *args: None
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -102,11 +88,11 @@ def test_tables_that_cells_display_are_html_tables(html):
     assert "<table" in (html / "book/16_results/results.html").read_text()
 
 
-def test_math_is_typeset_offline(chromium, server, tmp_path):
-    dom = render(chromium, f"{server}/{MATH_PAGE}.html", tmp_path)
+def test_math_is_typeset_offline(chromium, book_server, tmp_path):
+    dom = render(chromium, f"{book_server}/{MATH_PAGE}.html", tmp_path)
     assert dom.count("<mjx-container") > 10
 
 
-def test_widgets_render_offline(chromium, server, tmp_path):
-    dom = render(chromium, f"{server}/{WIDGET_PAGE}.html", tmp_path)
+def test_widgets_render_offline(chromium, book_server, tmp_path):
+    dom = render(chromium, f"{book_server}/{WIDGET_PAGE}.html", tmp_path)
     assert "widget-slider" in dom, "the ipywidgets HTML manager did not render the sliders"
