@@ -69,6 +69,15 @@ def test_every_toc_entry_has_a_page(html):
         assert (html / f"{entry}.html").is_file(), entry
 
 
+def test_no_page_shows_a_machine_path(html):
+    """Outputs name files relative to the repository, never by this machine's folders."""
+    markers = {str(ROOT), os.environ.get("SSL_BOOK_UCR_ROOT", ""), str(Path.home() / ".cache")} - {"", "/"}
+    for page in html.rglob("*.html"):
+        text = page.read_text(errors="replace")
+        for marker in markers:
+            assert marker not in text, f"{page.relative_to(html)} shows the machine path {marker!r}"
+
+
 def test_no_page_loads_anything_from_the_network(html):
     pages = list(html.rglob("*.html"))
     assert pages

@@ -69,8 +69,23 @@ class UCRDataset:
         return self.x_train.shape[1]
 
     def __repr__(self) -> str:
+        """Sizes and where the data came from, named without the machine's folder layout (the
+        bundled copy, the UCR archive folder, or the files' folder name), so that a printed
+        dataset in a rendered page or a log shows no local path (``folder`` has it)."""
         return (f"UCRDataset({self.name!r}: train {self.x_train.shape}, test {self.x_test.shape}, "
-                f"{self.n_classes} classes, from {self.folder})")
+                f"{self.n_classes} classes, from {self.origin})")
+
+    @property
+    def origin(self) -> str:
+        """``"the bundled copy"``, ``"the UCR archive folder"`` or ``".../<folder name>"``."""
+        bundled = Path(__file__).resolve().parent / "ucr"
+        folder = Path(self.folder).resolve()
+        if bundled == folder or bundled in folder.parents:
+            return "the bundled copy"
+        root = os.environ.get(UCR_ROOT_ENV, "").strip()
+        if root and Path(root).resolve() in folder.parents:
+            return "the UCR archive folder"
+        return f".../{folder.name}"
 
     def content_digest(self) -> str:
         """16 hex digits of a sha256 over the four arrays (dtype, shape and bytes): equal for equal
