@@ -21,8 +21,10 @@ splits) the estimate is strongly biased, and the result says so in ``warnings``.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -143,3 +145,14 @@ def calibrate(dataset: str, config: EvaluatorConfig | None = None, *, evaluator_
         "evaluator_spread": spread,
         "warnings": caught,
     }
+
+
+def load_calibrations(folder: str | Path) -> list[dict]:
+    """Every calibration file ``<dataset>.json`` that :func:`calibrate` wrote under ``folder``
+    (files of other kinds in the folder are skipped), sorted by dataset."""
+    found = []
+    for path in sorted(Path(folder).glob("*.json")):
+        record = json.loads(path.read_text())
+        if {"dataset", "per_evaluator", "probes_raw"} <= record.keys():
+            found.append(record)
+    return sorted(found, key=lambda record: record["dataset"])

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ssl_book import evaluator as ev
-from ssl_book.calibration import calibrate
+from ssl_book.calibration import calibrate, load_calibrations
 from ssl_book.data import UCRDataset
 from ssl_book.evaluator import EvaluatorConfig
 from ssl_book.experiments.pipeline import quantized_features
@@ -104,3 +104,11 @@ def test_quantized_features_with_batch_statistics():
     assert not torch.allclose(whole, halves)
     assert not tokenizer.training
     assert all(torch.equal(v, state[k]) for k, v in tokenizer.state_dict().items())
+
+
+def test_committed_calibrations_load_and_other_files_are_skipped():
+    folder = Path(__file__).resolve().parents[1] / "results" / "calibration"
+    records = load_calibrations(folder)
+    names = [r["dataset"] for r in records]
+    assert names == sorted(names) and {"SonyAIBORobotSurface1", "ECG5000"} <= set(names)
+    assert all(r["per_evaluator"] and "svm" in r["probes_raw"] for r in records)

@@ -213,8 +213,8 @@ class Claim:
         shown_up = sum(c.significant and c.mean > 0 for c in chosen)
         shown_down = sum(c.significant and c.mean < 0 for c in chosen)
         seeds = sorted({c.n_seeds for c in chosen})
-        evidence = (f"{better} of {len(chosen)} changes are improvements; Holm p < 0.05 for "
-                    f"{shown_up} improvements and {shown_down} losses ({'/'.join(map(str, seeds))} seeds)")
+        evidence = (f"{better} of {len(chosen)} changes are improvements; significant after Holm: "
+                    f"{shown_up} up, {shown_down} down; seeds per comparison: {'/'.join(map(str, seeds))}")
         if shown_down:
             return "contradicted", evidence
         if all(c.paired is None for c in chosen):
