@@ -157,3 +157,22 @@ def test_full_protocol_plan_finishes_every_configuration_of_a_seed_first():
     assert all(c.evaluation.cas_epochs == 200 for c in mallat)
     sony_stage1 = {c.stage1_digest() for c in configs if c.dataset != "Mallat" and c.seed == 1}
     assert len(sony_stage1) == 14            # the ablations reuse stage 1 of the main runs
+
+
+def test_small_ablations_pair_with_the_committed_small_runs():
+    sys.path.insert(0, str(ROOT / "tools"))
+    from full_protocol_sweep import plan
+
+    from ssl_book.experiments.report import configuration_label, protocol_label
+
+    committed = {(r["config"]["dataset"], r["config"]["seed"]): r["config"]
+                 for r in load_results(ROOT / "results" / "runs")
+                 if configuration_label(r["config"]) == "baseline" and r["config"]["stage1"]["steps"] == 300}
+    configs = plan([1], small=["ECG5000"])
+    small = [c for c in configs if c.stage1.steps == 300]
+    assert configs[: len(small)] == small and len(small) == 3
+    for c in small:
+        base = committed["ECG5000", 1]
+        assert protocol_label(c.to_dict()) == protocol_label(base)
+        if c.stage1.method == "baseline":
+            assert c.stage1_digest() == type(c).from_dict(base).stage1_digest()

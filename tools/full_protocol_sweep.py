@@ -3,9 +3,14 @@
     python tools/full_protocol_sweep.py --jobs 2                 # everything, seeds 1-3
     python tools/full_protocol_sweep.py --jobs 2 --seeds 4 --dry-run
 
-For each seed in turn (so a sweep stopped at any point leaves a table balanced over
-configurations), it runs at the thesis's protocol (``--preset full``, bf16 autocast where the
-CPU has native bf16):
+First, cheap and most telling: the small CPU configuration's stage-2 ablations on ECG5000
+(``--small-ablations``, seeds as given), where the small configuration's only significant
+generation differences run opposite to the thesis: the baseline tokenizer with the codebook as
+the prior's input, VIbCReg-gauss with a learned embedding, and the baseline with the thesis's
+inverted mask, next to the committed small-configuration runs (same configuration otherwise,
+so stage 1 is the same). Then, for each seed in turn (so a sweep stopped at any point leaves a
+table balanced over configurations), at the thesis's protocol (``--preset full``, bf16 autocast
+where the CPU has native bf16):
 
 1. SonyAIBORobotSurface1 and 2: the baseline and the six NC-VQVAE configurations;
 2. the same datasets' stage-2 ablations, sharing stage 1 with the runs of step 1: the baseline
@@ -39,9 +44,17 @@ ABLATIONS = [("baseline", None, {"stage2__prior": "codebook"}),
 MALLAT = [("baseline", None), ("barlowtwins", "slice"), ("vibcreg", "gauss")]
 
 
-def plan(seeds: list[int], precision: str = "bf16", mallat_cas_epochs: int | None = None) -> list[RunConfig]:
+def small_ablations(datasets: list[str], seeds: list[int]) -> list[RunConfig]:
+    """The stage-2 ablations in the small CPU configuration of the committed runs (fp32, FCN
+    steps uncapped as when those ran, so the protocol label and stage 1 match theirs)."""
+    return [make_config(d, m, a, seed, "cpu", "fp32", evaluation__max_fcn_steps=None, **o)
+            for seed in seeds for d in datasets for m, a, o in ABLATIONS]
+
+
+def plan(seeds: list[int], precision: str = "bf16", mallat_cas_epochs: int | None = None,
+         small: list[str] = ()) -> list[RunConfig]:
     """The runs in the order they should finish (see the module docstring)."""
-    configs: list[RunConfig] = []
+    configs: list[RunConfig] = small_ablations(list(small), seeds)
     mallat = {} if mallat_cas_epochs is None else {"evaluation__cas_epochs": mallat_cas_epochs}
     for seed in seeds:
         configs += sweep_configs(SONY, ["baseline", "barlowtwins", "vibcreg"], ["warp", "slice", "gauss"],
@@ -58,10 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
     parser.add_argument("--mallat-cas-epochs", type=int, default=None,
                         help="shorter CAS on Mallat (default: the thesis's 1000 epochs)")
+    parser.add_argument("--small-ablations", nargs="*", default=["ECG5000"], metavar="DATASET",
+                        help="datasets for the small configuration's ablations (default ECG5000)")
     parser.add_argument("--out", type=Path, default=Path("results/runs"))
     parser.add_argument("--dry-run", action="store_true", help="list the runs and stop")
     args = parser.parse_args(argv)
-    configs = plan(args.seeds, args.precision, args.mallat_cas_epochs)
+    configs = plan(args.seeds, args.precision, args.mallat_cas_epochs, args.small_ablations)
     if args.dry_run:
         for c in configs:
             print(f"{c.dataset} {configuration_label(c.to_dict())} seed {c.seed}")
