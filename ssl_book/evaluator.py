@@ -31,7 +31,7 @@ import json
 import math
 import os
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ import torch
 from ssl_book.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ssl_book.data import UCRDataset, load_ucr
 from ssl_book.fcn import FCN
-from ssl_book.runtime import get_device
+from ssl_book.runtime import effective_precision, get_device
 from ssl_book.train import PRECISIONS, History, accuracy, fit_classifier
 
 CACHE_ENV_VAR = "SSL_BOOK_CACHE_DIR"
@@ -133,6 +133,7 @@ def train_fcn(x, y, n_classes: int, config: EvaluatorConfig, *, device: torch.de
     if not isinstance(config, EvaluatorConfig):
         raise ValueError(f"config must be an EvaluatorConfig, got {type(config).__name__}")
     device = get_device() if device is None else torch.device(device)
+    config = replace(config, precision=effective_precision(config.precision, device))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = FCN(n_classes)
@@ -275,6 +276,8 @@ def load_or_train_evaluator(dataset_name: str, config: EvaluatorConfig | None = 
         raise ValueError(f"data must be a UCRDataset (see ssl_book.data.load_series_files), "
                          f"got {type(data).__name__}")
     device = get_device() if device is None else torch.device(device)
+    # bf16 only where the device runs it natively (the cache key names what actually trains)
+    config = replace(config, precision=effective_precision(config.precision, device))
     data_key = None if data is None else data.content_digest()
     path = evaluator_path(dataset_name, config, data_key)
     if path.exists() and not retrain:

@@ -236,9 +236,10 @@ def test_stages_train_under_cpu_bf16_autocast(tmp_path, monkeypatch, method):
     finite, and the quantizer and IterNorm keep their fp32 state."""
     import dataclasses
 
+    from ssl_book import runtime
     from ssl_book.experiments import loop
 
-    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: True)
     config = dataclasses.replace(tiny(method), precision="bf16")
     assert loop.uses_bf16(torch.device("cpu"), "bf16") and not loop.uses_bf16(torch.device("cpu"), "fp32")
     data = load_ucr(DATASET)
@@ -247,5 +248,5 @@ def test_stages_train_under_cpu_bf16_autocast(tmp_path, monkeypatch, method):
     assert model.tokenizer.codebook.dtype == torch.float32
     _, history2 = train_stage2(config, data, model.tokenizer, run_paths(config, tmp_path), torch.device("cpu"))
     assert all(np.isfinite(history2["terms"]["loss"]))
-    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
     assert not loop.uses_bf16(torch.device("cpu"), "bf16")

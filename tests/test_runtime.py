@@ -78,3 +78,35 @@ def test_keep_freed_memory_reports_whether_it_applied():
     assert isinstance(applied, bool)
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert applied
+
+
+@pytest.mark.parametrize(("native", "requested", "expected"),
+                         [(True, "bf16", "bf16"), (False, "bf16", "fp32"), (True, "fp32", "fp32")])
+def test_bf16_falls_back_to_fp32_where_it_would_be_emulated(monkeypatch, native, requested, expected):
+    from ssl_book import runtime
+
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: native)
+    assert runtime.effective_precision(requested, "cpu") == expected
+    with pytest.raises(ValueError, match="precision"):
+        runtime.effective_precision("fp16", "cpu")
+
+
+def test_evaluator_trains_and_caches_under_the_precision_that_runs(monkeypatch, tmp_path):
+    """A bf16 request on a CPU without native bf16 trains in fp32 and is cached under the fp32
+    key, so the cache names what actually trained."""
+    import numpy as np
+
+    from ssl_book import evaluator as ev
+    from ssl_book import runtime
+    from ssl_book.data import UCRDataset
+
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setenv("SSL_BOOK_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 16)).astype(np.float32)
+    y = np.arange(8) % 2
+    data = UCRDataset("toy", x, y, x, y, np.array([0, 1]), tmp_path)
+    config = ev.EvaluatorConfig(epochs=1, precision="bf16")
+    trained = ev.load_or_train_evaluator("toy", config, "cpu", data=data)
+    assert trained.config.precision == "fp32"
+    assert trained.path == ev.evaluator_path("toy", ev.EvaluatorConfig(epochs=1), data.content_digest())

@@ -43,8 +43,9 @@ from ssl_book.experiments.report import aggregate, load_results, markdown_table
 from ssl_book.experiments.sweep import run_parallel
 from ssl_book.runtime import by_mode, get_device, keep_freed_memory
 
-#: The thesis's protocol; its FCNs (evaluator, CAS) train under bf16 autocast, which halves their
-#: time on a GPU or a CPU with bf16 instructions (benchmarks/full_protocol.py).
+#: The thesis's protocol; its FCNs (evaluator, CAS) train under bf16 autocast where the device
+#: runs bf16 natively, which halves their time on a GPU or a CPU with bf16 instructions
+#: (benchmarks/full_protocol.py), and in fp32 elsewhere.
 FULL_PRESET = {"stage1": {}, "stage2": {}, "evaluation": {"fcn_precision": "bf16"}}
 
 #: Overrides of the thesis's defaults for the small CPU configuration (FCNs in fp32, as its

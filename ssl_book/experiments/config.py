@@ -1,6 +1,8 @@
 """Typed, validated configurations of an NC-VQVAE experiment, with the thesis's values as
-defaults (``../shared/reference/nc-vqvae.md`` in the development setup; summarised in the
-chapter "Training NC-VQVAE").
+defaults: the NC-VQVAE thesis and its paper, Mathisen, Lokna, Lee and Aune, "Blending Low and
+High-Level Semantics of Time Series for Better Masked Time Series Generation" (2024,
+arXiv 2408.16613), as the thesis's code and run logs set them; summarised in the chapter
+"Training NC-VQVAE".
 
 Every quirk of the thesis code is a documented field here. Where the thesis's behaviour is
 arguably a bug, the field offers both and its docstring says which one is the default.
@@ -173,8 +175,11 @@ class EvalConfig:
         fcn_precision: how the evaluator and the CAS classifier train: ``fp32`` (the default,
             and what every run before this field existed used) or ``bf16`` (autocast; half the
             time on a GPU or a CPU with bf16 instructions; the thesis's GPU itself ran these
-            convolutions in TF32). The full preset of the command line picks ``bf16``. Their
-            inference is always fp32.
+            convolutions in TF32). The full preset of the command line picks ``bf16``. A device
+            without native bf16 trains them in fp32 instead
+            (:func:`ssl_book.runtime.effective_precision`; emulated bf16 is many times slower),
+            and the results file records which ran (``timing.fcn_precision``). Their inference
+            is always fp32.
         max_fcn_steps: a cap on the optimisation steps of the evaluator and the CAS classifier
             (``None``, the thesis's protocol: no cap). The command line's CPU preset sets 200,
             which binds only on large datasets (FordA's evaluator: 1500 steps otherwise).

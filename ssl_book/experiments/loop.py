@@ -22,7 +22,7 @@ from torch import nn
 from ssl_book.checkpoint import load_checkpoint, save_checkpoint
 from ssl_book.distributed import DistContext, all_reduce_sum_, local_slice
 from ssl_book.progress import progress
-from ssl_book.runtime import cpu_has_native_bf16
+from ssl_book.runtime import native_bf16
 
 LossFn = Callable[[torch.Tensor, slice, torch.Generator], dict[str, torch.Tensor]]
 
@@ -71,11 +71,7 @@ def uses_bf16(device: torch.device, precision: str) -> bool:
     supports bf16, and on a CPU with native bf16 instructions
     (:func:`ssl_book.runtime.cpu_has_native_bf16`). Elsewhere bf16 would be emulated and slower,
     and the run stays in fp32; results files record which (``timing.autocast_bf16``)."""
-    if precision != "bf16":
-        return False
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and cpu_has_native_bf16()
+    return precision == "bf16" and native_bf16(device)
 
 
 def autocast(device: torch.device, precision: str):

@@ -37,7 +37,7 @@ from ssl_book.experiments.provenance import library_fingerprint, provenance, wri
 from ssl_book.maskgit import MaskGIT
 from ssl_book.metrics import cas, fid, inception_score
 from ssl_book.probes import probe_accuracies
-from ssl_book.runtime import seed_everything
+from ssl_book.runtime import effective_precision, seed_everything
 from ssl_book.tokenizer import STFTVQVAE, evaluate_tokenizer
 
 
@@ -408,7 +408,8 @@ def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistCont
                        "total_cpu_seconds": time.process_time() - cpu_started,
                        "peak_memory_bytes": {"stage1": peak1, "stage2": peak2},
                        "world_size": ctx.world_size,
-                       "autocast_bf16": loop.uses_bf16(device, config.precision)},
+                       "autocast_bf16": loop.uses_bf16(device, config.precision),
+                       "fcn_precision": effective_precision(config.evaluation.fcn_precision, device)},
             "history": {"stage1": {k: history1[k] for k in ("log_step", "terms")},
                         "stage2": {k: history2[k] for k in ("log_step", "terms")}},
             "provenance": provenance(device, command),
