@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import torch  # noqa: E402
+
 from ssl_book.experiments.provenance import provenance, write_json_atomic  # noqa: E402
+from ssl_book.runtime import cpu_has_native_bf16  # noqa: E402
 
 DATASET = "SonyAIBORobotSurface1"
 RUNS = {"baseline": ("baseline", None), "vibcreg-gauss": ("vibcreg", "gauss")}
@@ -68,8 +72,10 @@ def part_seconds(results: dict, clock: str = "") -> dict[str, float]:
     return parts
 
 
-def measure(name: str, code: Path, seed: int, precision: str, extra: list[str]) -> dict:
-    """One run in a fresh single-thread process, timed part by part."""
+def measure(name: str, code: Path, seed: int, precision: str, extra: list[str], keep: Path | None = None) -> dict:
+    """One run in a fresh single-thread process, timed part by part; with ``keep``, its results
+    file is copied there (``<keep>/<dataset>/<configuration>/<run>/results.json``), so a
+    benchmarked run can count as a run of a sweep writing to the same folder."""
     method, augment = RUNS[name]
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1",
@@ -80,7 +86,12 @@ def measure(name: str, code: Path, seed: int, precision: str, extra: list[str]) 
                        check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        results = json.loads(next(Path(scratch, "runs").rglob("results.json")).read_text())
+        found = next(Path(scratch, "runs").rglob("results.json"))
+        results = json.loads(found.read_text())
+        if keep is not None:
+            target = keep / found.relative_to(Path(scratch, "runs"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found, target)
     return {"run": name, "seed": seed, "precision": precision, "wall_seconds": wall,
             "parts_seconds": part_seconds(results), "parts_cpu_seconds": part_seconds(results, "cpu_"),
             "user_seconds": after.ru_utime - before.ru_utime, "system_seconds": after.ru_stime - before.ru_stime,
@@ -191,6 +202,8 @@ def main() -> None:
     parser.add_argument("--flops", action="store_true", help="also count the FLOPs of each part")
     parser.add_argument("--table", action="store_true", help="print the table of the output file and stop")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--keep-results", type=Path, default=None,
+                        help="copy each run's results file into this runs folder")
     args = parser.parse_args()
     record = json.loads(args.output.read_text()) if args.output.exists() else {"labels": {}}
     if args.table:
@@ -200,10 +213,12 @@ def main() -> None:
         print("THESIS_CODE is not set: the thesis code is not measured, ours alone is reported")
     entry = record["labels"].setdefault(args.label, {"runs": []})
     for seed, name in ((seed, name) for seed in args.seeds for name in args.runs):
-        row = measure(name, args.code.resolve(), seed, args.precision, args.extra)
+        row = measure(name, args.code.resolve(), seed, args.precision, args.extra, args.keep_results)
         entry["runs"] = [r for r in entry["runs"] if (r["run"], r["seed"]) != (name, seed)] + [row]
         print(json.dumps({k: row[k] for k in ("run", "wall_seconds", "parts_seconds", "system_seconds")}))
-        entry["provenance"] = provenance(__import__("torch").device("cpu"))
+        entry["provenance"] = provenance(torch.device("cpu"))
+        entry["cpu"] = {"capability": torch.backends.cpu.get_cpu_capability(),
+                        "native_bf16": cpu_has_native_bf16()}
         write_json_atomic(args.output, record)
     if args.flops:
         rate = matmul_rate()
