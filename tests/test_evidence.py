@@ -142,3 +142,15 @@ def test_ranking_needs_all_six_configurations():
     assert ranking_verdict(ranking, "barlowtwins-slice")[0] == "not reproduced"
     partial = rank_configs([c for c in found if c.config != "vibcreg-warp"], ("is",))
     assert ranking_verdict(partial, "vibcreg-gauss")[0] == "not testable here"
+
+
+def test_disagreements_need_a_clear_direction_on_one_side():
+    from ssl_book.experiments.evidence import disagreements
+
+    thesis = {("D", "is", "baseline"): (1.0, 0.01), ("D", "is", "vibcreg-gauss"): (1.5, 0.01),   # clear gain
+              ("D", "is", "barlowtwins-slice"): (1.01, 0.5)}                                      # unclear
+    found = changes(sweep({"baseline": [1.0, 1.2, 1.1], "vibcreg-gauss": [0.9, 1.3, 1.0],           # unclear loss
+                           "barlowtwins-slice": [0.5, 0.7, 0.6]}), thesis, metrics=("is",))       # clear loss
+    assert {c.config for c in disagreements(found)} == {"vibcreg-gauss", "barlowtwins-slice"}
+    agree = changes(sweep({"baseline": [1.0, 1.2], "vibcreg-gauss": [2.0, 2.1]}), thesis, metrics=("is",))
+    assert disagreements(agree) == []

@@ -288,3 +288,21 @@ def ranking_verdict(ranking: Ranking, expected: str) -> tuple[str, str]:
     evidence = (f"{short_name(expected)} ranks {place} of {len(ranking.order)}; first: {short_name(first)} "
                 f"({score:+.2f} sd of the configurations' changes, over {n} datasets); a ranking, not a test")
     return ("reproduced" if place == 1 else "not reproduced"), evidence
+
+
+def _excludes_zero(low: float, high: float) -> bool:
+    return bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
+
+
+def disagreements(found: list[Change]) -> list[Change]:
+    """The changes whose direction differs from the thesis's where at least one of the two is
+    clear: its 95 % interval (ours: paired t over seeds, unadjusted; the thesis's: Welch)
+    excludes zero. These are the places a reproduction has to explain."""
+    chosen = []
+    for c in found:
+        if c.thesis is None or np.sign(c.mean) == np.sign(c.thesis.mean):
+            continue
+        ours = c.paired is not None and _excludes_zero(c.paired.ci_low, c.paired.ci_high)
+        if ours or _excludes_zero(c.thesis.ci_low, c.thesis.ci_high):
+            chosen.append(c)
+    return chosen
