@@ -51,6 +51,12 @@ lab: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python tools/student_copy.py book student
 
+## Grade a class: every .ipynb under SUBMISSIONS against the exercises' checks, a table in GRADES.
+.PHONY: grade
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADES=grades.csv]"; exit 2; }
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)"
+
 ## Re-fetch the vendored MathJax and widget scripts from npm (needs Node.js).
 vendor:
 	$(PYTHON) tools/vendor_web_assets.py
