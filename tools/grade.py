@@ -18,7 +18,10 @@ cannot be graded gets a row with the reason. The table is printed too.
 
 Each notebook runs its whole chapter, as long as on the student's machine (about a minute on
 a laptop CPU); ``SSL_BOOK_QUICK=1`` shrinks the training as in the book's tests, and every
-check holds in that mode too (the book's test run proves it).
+check holds in that mode too (the book's test run proves it). otter's local grading has no
+time limit per notebook: a notebook that never finishes holds up the rest (interrupt, move it
+aside, run again). The kernel is the environment's ``python3``: run this with the book's
+environment (``make grade`` does).
 """
 
 from __future__ import annotations
