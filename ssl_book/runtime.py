@@ -150,9 +150,9 @@ def effective_precision(precision: str, device: torch.device | str) -> str:
     """``"bf16"`` where ``device`` runs it natively, else ``"fp32"``; ``"fp32"`` stays.
 
     Emulated bf16 is not a cheaper fp32: on a CPU with AVX2 but no AVX-512 BF16, one FCN
-    training step under bf16 autocast took 16 times as long as in fp32 (batch 20, length 70)
-    and 12 times at batch 256. So a request for bf16 is a request for the fast path, and falls
-    back to fp32 where there is none."""
+    training step under bf16 autocast took about ten times as long as in fp32
+    (``benchmarks/fcn_precision.py``). So a request for bf16 is a request for the fast path,
+    and falls back to fp32 where there is none."""
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
     return "bf16" if precision == "bf16" and native_bf16(device) else "fp32"

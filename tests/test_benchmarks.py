@@ -58,3 +58,14 @@ def test_pipeline_speed_reports_a_failing_thesis_checkout_instead_of_a_number(tm
     assert "thesis code failed on stage1-baseline-ECG5000" in done.stdout
     record = json.loads(output.read_text())
     assert record["thesis_code_measured"] and record["rows"][0]["thesis_code"]["ratio"] is None
+
+
+def test_fcn_precision_benchmark_records_both_precisions_and_the_cpu(tmp_path):
+    output = tmp_path / "fcn.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fcn_precision.py"), "--steps", "1",
+                    "--batches", "2", "--output", str(output)], check=True, capture_output=True, text=True)
+    record = json.loads(output.read_text())
+    (row,) = record["rows"]
+    assert row["batch"] == 2 and row["fp32_seconds"] > 0 and row["bf16_seconds"] > 0
+    assert row["bf16_over_fp32"] == row["bf16_seconds"] / row["fp32_seconds"]
+    assert set(record["cpu"]) == {"capability", "native_bf16"} and record["provenance"]["code_version"]
