@@ -13,6 +13,8 @@ scales differently, the docstring says so and an option reproduces it.
 * :func:`vibcreg_loss`: VIbCReg (Lee & Aune 2021), VICReg with
   :func:`normalized_covariance_term`; used with :class:`IterNorm` at the end of the projector.
 * :func:`vcreg_loss`: the variance and covariance terms alone (Mialon et al. 2024).
+* :func:`effective_rank` and :func:`collapse_diagnostics`: is a batch of projector outputs
+  collapsing? Tensors on the batch's device, cheap enough to log at every training step.
 
 Taught in the chapter "Self-supervised learning".
 """
@@ -247,6 +249,60 @@ def vibcreg_loss(z1: torch.Tensor, z2: torch.Tensor, sim_weight: float = 25.0, v
     _check_pair(z1, z2)
     return (sim_weight * invariance_term(z1, z2) + var_weight * (variance_term(z1) + variance_term(z2))
             + cov_weight * (normalized_covariance_term(z1) + normalized_covariance_term(z2)))
+
+
+# ----------------------------------------------------------------------------- diagnostics
+def effective_rank(z: torch.Tensor) -> torch.Tensor:
+    """Roy and Vetterli's (2007) effective rank of a batch of embeddings ``z`` ``(N, D)``.
+
+    With ``sigma_1 >= sigma_2 >= ...`` the singular values of the centred batch and
+    ``p_k = sigma_k / sum_j sigma_j``, it is ``exp(-sum_k p_k log p_k)``: exactly ``r`` when
+    ``r`` singular values are equal and the rest zero, close to 1 when one direction carries
+    almost everything, and at most ``min(N - 1, D)`` (centring removes one direction). A batch
+    of identical rows (complete collapse) has no spread at all: 0 by convention. A batch with a
+    NaN or an infinity gives NaN.
+
+    For logging during training it stays on ``z``'s device (no copy to the CPU; Apple's MPS,
+    which lacks float64, is the exception): the singular values are the square roots of the
+    eigenvalues of the smaller Gram matrix (``N x N`` or ``D x D``), computed in float64. (In
+    float32 the square root would turn rounding errors of ``1e-7 sigma_1^2`` in the
+    eigenvalues into spurious singular values of ``3e-4 sigma_1``, which add to the entropy;
+    in float64 they are about ``1e-8 sigma_1``, and the result is accurate to about 1e-5.)
+    On CUDA the eigenvalue solver's error check may synchronise with the host once per call.
+    :func:`ssl_book.representation.effective_rank` computes the same number with NumPy, for a
+    whole dataset. Not meant as a loss: no gradient is intended to flow through it.
+
+    Returns:
+        A 0-d float32 tensor.
+    """
+    _check_embeddings(z)
+    work = z.detach()
+    if work.device.type == "mps":            # Apple GPUs have neither float64 nor eigvalsh
+        work = work.cpu()
+    centred = work.double() - work.double().mean(0)
+    finite = torch.isfinite(centred).all()       # a diverged run logs NaN instead of raising
+    centred = torch.where(finite, centred, torch.zeros_like(centred))
+    gram = centred @ centred.T if centred.shape[0] <= centred.shape[1] else centred.T @ centred
+    sigma = torch.linalg.eigvalsh(gram).clamp_min(0).sqrt()
+    total = sigma.sum()
+    entropy = torch.special.entr(sigma / total.clamp_min(torch.finfo(total.dtype).tiny)).sum()
+    rank = torch.where(total > 0, entropy.exp(), torch.zeros_like(total))
+    return torch.where(finite, rank, torch.full_like(rank, float("nan"))).float().to(z.device)
+
+
+def collapse_diagnostics(z: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Two measures of collapse of a batch of embeddings ``z`` ``(N, D)``, as 0-d float32
+    tensors on ``z``'s device:
+
+    * ``std``: the standard deviation of each dimension over the batch (unbiased), averaged
+      over the ``D`` dimensions. It goes to 0 under *complete* collapse (every input gets the
+      same embedding). It has a scale, so compare it along one run, not across heads.
+    * ``erank``: :func:`effective_rank`, scale-free. It goes towards 1 under *dimensional*
+      collapse (the embeddings vary along only a few directions) and is at most
+      ``min(N - 1, D)``.
+    """
+    _check_embeddings(z)
+    return {"std": z.detach().float().std(0).mean(), "erank": effective_rank(z)}
 
 
 # ----------------------------------------------------------------------------- modules

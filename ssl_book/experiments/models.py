@@ -3,7 +3,9 @@
 * :class:`NCVQVAE`: the thesis's STFT VQ-VAE (:class:`ssl_book.tokenizer.STFTVQVAE`) plus, for
   NC-VQVAE, a second branch: the augmented view is encoded *without* quantization, decoded, and
   an SSL loss (:mod:`ssl_book.ssl`) compares the projected, pooled quantized latent of the
-  original with the projected, pooled continuous latent of the view.
+  original with the projected, pooled continuous latent of the view. Its ``forward`` returns
+  the loss terms, their sum ``"loss"`` and :data:`DIAGNOSTICS` (logged, never summed):
+  :func:`loss_terms` picks the terms.
 * :func:`build_prior`: the MaskGIT prior (:class:`ssl_book.maskgit.MaskGIT`) in the thesis's two
   variants.
 """
@@ -16,18 +18,30 @@ from torch import nn
 from ssl_book.distributed import gather_batch
 from ssl_book.experiments.config import Stage1Config, Stage2Config
 from ssl_book.maskgit import MaskGIT
-from ssl_book.ssl import Projector, barlow_twins_loss, vibcreg_loss
+from ssl_book.ssl import Projector, barlow_twins_loss, collapse_diagnostics, vibcreg_loss
 from ssl_book.tokenizer import STFTVQVAE
+
+#: Entries of :meth:`NCVQVAE.forward`'s dict that are measurements, not loss terms: the code
+#: perplexity of the batch and, for NC-VQVAE, :func:`ssl_book.ssl.collapse_diagnostics` of the
+#: projector outputs of the quantized original (``p1``) and of the view (``p2``): the mean
+#: per-dimension standard deviation (``*_std``) and the effective rank (``*_erank``).
+DIAGNOSTICS = ("perplexity", "p1_std", "p1_erank", "p2_std", "p2_erank")
+
+
+def loss_terms(terms: dict) -> dict:
+    """The loss terms of a dict like :meth:`NCVQVAE.forward`'s (or a history's ``"terms"``):
+    everything except the total ``"loss"`` and the :data:`DIAGNOSTICS`; they add up to the total."""
+    return {name: value for name, value in terms.items() if name != "loss" and name not in DIAGNOSTICS}
 
 
 class NCVQVAE(nn.Module):
-    """Stage 1. ``forward(x, x_aug)`` returns every loss term and their total.
+    """Stage 1. ``forward(x, x_aug)`` returns every loss term, their total and diagnostics.
 
     Args:
         length: series length L.
         config: the stage-1 configuration (method, augmentation, weights, sizes).
 
-    Loss (thesis §1.2)::
+    Loss (Mathisen et al. 2024, arXiv 2408.16613)::
 
         L = MSE(x, x̂) + MSE(u, û) + β·commit                       (original branch, quantized)
           + α·[MSE(x', x̂') + MSE(u', û')]                           (view, not quantized)
@@ -53,7 +67,8 @@ class NCVQVAE(nn.Module):
                             cov_weight=c.vibcreg_cov_weight)
 
     def forward(self, x: torch.Tensor, x_aug: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """``x``, ``x_aug``: ``(batch, length)``. Returns scalar terms and ``"loss"``, their sum."""
+        """``x``, ``x_aug``: ``(batch, length)``. Returns scalar terms, ``"loss"`` (their sum) and
+        the :data:`DIAGNOSTICS` (detached, computed in fp32 after the sum: not part of the loss)."""
         out = self.tokenizer(x)
         terms = {"time": out.time_loss, "stft": out.stft_loss, "vq": out.vq.loss}
         if self.projector is not None:
@@ -70,6 +85,11 @@ class NCVQVAE(nn.Module):
             terms["ssl"] = self.config.effective_ssl_weight * self.ssl_loss(p1.float(), p2.float())
         terms["loss"] = sum(terms.values())
         terms["perplexity"] = out.vq.perplexity
+        if self.projector is not None:
+            with torch.no_grad(), torch.autocast(x.device.type, enabled=False):
+                for branch, p in (("p1", p1), ("p2", p2)):
+                    for name, value in collapse_diagnostics(p.float()).items():
+                        terms[f"{branch}_{name}"] = value
         return terms
 
 
