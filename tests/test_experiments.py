@@ -156,10 +156,15 @@ def _ddp_worker(rank: int, world: int, port: int, out: str, config_dict: dict) -
     torch.distributed.destroy_process_group()
 
 
-@pytest.mark.parametrize("method, rel", [("baseline", 1e-4), ("vibcreg", 2e-2)])
+@pytest.mark.parametrize("method, rel", [("baseline", 1e-3), ("vibcreg", 2e-2)])
 def test_ddp_with_two_processes_matches_one_process(tmp_path, method, rel):
     """Two gloo processes, each with half of every batch, train like one process: batch norm
     statistics, the codebook's EMA statistics and the SSL loss all use the global batch.
+
+    The baseline matches to rounding: the two-process batch norm sums in another order (and its
+    variance in one pass), which after 8 steps moves the loss by 1.7e-4 relative on an AVX2 CPU
+    and by less on AVX-512 ones; statistics of half a batch (the bug this guards against)
+    change the normalisation itself, not its last bits.
 
     NC-VQVAE matches less tightly: its SSL head max-pools quantized latents, where many positions
     hold the same code and tie; the straight-through sum z + (e - z) breaks the ties by the last
