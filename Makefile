@@ -19,7 +19,7 @@ ifeq ($(SSL_BOOK_UCR_ROOT),)
   endif
 endif
 
-.PHONY: book test lint lab student vendor clean venv
+.PHONY: book pdf test lint lab student vendor clean venv
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ $(STAMP): requirements.txt pyproject.toml
 ## Build the rendered book (every chapter executed, warnings are errors) into _build/html.
 book: $(STAMP)
 	$(BIN)/python tools/build_book.py
+
+## The whole book as one PDF (Chromium prints the single-page build) into _build/pdf/ssl-book.pdf.
+pdf: $(STAMP)
+	$(BIN)/python tools/build_pdf.py
 
 ## Lint, then run the unit tests and execute every chapter in quick mode.
 test: $(STAMP) lint
