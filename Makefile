@@ -19,7 +19,7 @@ ifeq ($(SSL_BOOK_UCR_ROOT),)
   endif
 endif
 
-.PHONY: book pdf test lint lab student vendor clean venv
+.PHONY: book pdf book-student test lint lab student vendor clean venv
 
 venv: $(STAMP)
 
@@ -38,6 +38,10 @@ book: $(STAMP)
 ## The whole book as one PDF (Chromium prints the single-page build) into _build/pdf/ssl-book.pdf.
 pdf: $(STAMP)
 	$(BIN)/python tools/build_pdf.py
+
+## The answer-free edition (the students' copies, with outputs) into _build/student/_build/html.
+book-student: $(STAMP)
+	$(BIN)/python tools/build_student_book.py
 
 ## Lint, then run the unit tests and execute every chapter in quick mode.
 test: $(STAMP) lint
