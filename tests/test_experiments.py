@@ -156,6 +156,10 @@ def _ddp_worker(rank: int, world: int, port: int, out: str, config_dict: dict) -
     torch.distributed.destroy_process_group()
 
 
+#: the quantizer's EMA buffers (per-code running counts and sums of the assigned latents)
+EMA_STATISTICS = ("embed_avg", "cluster_size")
+
+
 @pytest.mark.parametrize("method, rel", [("baseline", 1e-3), ("vibcreg", 2e-2)])
 def test_ddp_with_two_processes_matches_one_process(tmp_path, method, rel):
     """Two gloo processes, each with half of every batch, train like one process: batch norm
@@ -177,7 +181,13 @@ def test_ddp_with_two_processes_matches_one_process(tmp_path, method, rel):
     state = load_checkpoint(run_paths(config, tmp_path / "ddp").stage1, checkpoint_meta(config, 1))
     assert state["history"]["terms"]["loss"] == pytest.approx(single_history["terms"]["loss"], rel=rel)
     for name, value in single.state_dict().items():
-        torch.testing.assert_close(state["model"][name], value, rtol=100 * rel, atol=100 * rel, msg=name)
+        if name.rsplit(".", 1)[-1] in EMA_STATISTICS:
+            # running sums over code assignments: one near-tied assignment that rounds the
+            # other way moves a code's sum by a whole latent, so compare the whole table
+            change = float((state["model"][name] - value).norm() / value.norm())
+            assert change < 10 * rel, f"{name}: relative change {change:.2e}"
+        else:
+            torch.testing.assert_close(state["model"][name], value, rtol=100 * rel, atol=100 * rel, msg=name)
 
 
 # ----------------------------------------------------------------------------- end to end
