@@ -46,9 +46,13 @@ MALLAT = [("baseline", None), ("barlowtwins", "slice"), ("vibcreg", "gauss")]
 
 def small_ablations(datasets: list[str], seeds: list[int]) -> list[RunConfig]:
     """The stage-2 ablations in the small CPU configuration of the committed runs (fp32, FCN
-    steps uncapped as when those ran, so the protocol label and stage 1 match theirs)."""
-    return [make_config(d, m, a, seed, "cpu", "fp32", evaluation__max_fcn_steps=None, **o)
-            for seed in seeds for d in datasets for m, a, o in ABLATIONS]
+    steps uncapped as when those ran, so the protocol label and stage 1 match theirs): the two
+    prior-input arms of the 2 x 2 for every seed first, then the thesis-mask arm."""
+    def arms(ablations):
+        return [make_config(d, m, a, seed, "cpu", "fp32", evaluation__max_fcn_steps=None, **o)
+                for seed in seeds for d in datasets for m, a, o in ablations]
+
+    return arms(ABLATIONS[:2]) + arms(ABLATIONS[2:])     # the 2 x 2 over all seeds, then the mask
 
 
 def plan(seeds: list[int], precision: str = "bf16", mallat_cas_epochs: int | None = None,
