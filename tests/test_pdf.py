@@ -135,6 +135,6 @@ def test_bibliography_lists_the_references(pages, starts):
     plain = [normalise(t) for t in titles if re.fullmatch(r"[A-Za-z ,:-]+", t) and "--" not in t]
     assert len(plain) >= 5
     # each page ends with its number, which would split an entry that runs onto the next page
-    back_matter = " ".join(re.sub(r"\s\d+\s*$", " ", page) for page in pages[starts["book/bibliography"]:])
+    back_matter = normalise(" ".join(re.sub(r"\s\d+$", "", page) for page in pages[starts["book/bibliography"]:]))
     absent = [t for t in plain if t not in back_matter]
     assert not absent, f"bibliography lacks {absent}"
