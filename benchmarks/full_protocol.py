@@ -211,9 +211,11 @@ def main() -> None:
         return
     if not os.environ.get("THESIS_CODE"):
         print("THESIS_CODE is not set: the thesis code is not measured, ours alone is reported")
-    entry = record["labels"].setdefault(args.label, {"runs": []})
     for seed, name in ((seed, name) for seed in args.seeds for name in args.runs):
         row = measure(name, args.code.resolve(), seed, args.precision, args.extra, args.keep_results)
+        # read again: a benchmark of another label may run at the same time and write the file
+        record = json.loads(args.output.read_text()) if args.output.exists() else {"labels": {}}
+        entry = record["labels"].setdefault(args.label, {"runs": []})
         entry["runs"] = [r for r in entry["runs"] if (r["run"], r["seed"]) != (name, seed)] + [row]
         print(json.dumps({k: row[k] for k in ("run", "wall_seconds", "parts_seconds", "system_seconds")}))
         entry["provenance"] = provenance(torch.device("cpu"))
