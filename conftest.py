@@ -33,8 +33,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if not runs_book:
         return
     if not (config.getoption("nbval", False) or config.getoption("nbval_lax", False)):
-        raise pytest.UsageError("book/ was given but notebooks are only run with --nbval-lax "
-                                "(see the README's test command)")
+        raise pytest.UsageError(
+            "book/ was given but notebooks are only run with --nbval-lax (see the README's test command)"
+        )
     collected = {Path(str(item.fspath)).resolve() for item in items}
     missing = sorted(str(p.relative_to(ROOT)) for p in book_notebooks() - collected)
     if missing:
@@ -50,14 +51,14 @@ def book_html() -> Path:
     from build_book import build, html_dir
 
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run_id is None:                  # one process: the session fixture already runs once
+    if run_id is None:  # one process: the session fixture already runs once
         return build(quick=True)
     import fcntl
 
     marker = ROOT / "_build" / "quick" / "built-for-test-run"
     marker.parent.mkdir(parents=True, exist_ok=True)
     with open(marker.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)          # released when the file closes
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         done = marker.read_text().split(" ", 1) if marker.is_file() else []
         if done and done[0] == run_id:
             if done[1] != "ok":

@@ -63,14 +63,26 @@ def main() -> None:
     rows = []
     for batch in args.batches:
         fp32, bf16 = (seconds_per_step(batch, 70, p, args.steps) for p in ("fp32", "bf16"))
-        rows.append({"batch": batch, "length": 70, "fp32_seconds": fp32, "bf16_seconds": bf16,
-                     "bf16_over_fp32": bf16 / fp32})
-        print(f"batch {batch}: fp32 {fp32 * 1000:.0f} ms, bf16 autocast {bf16 * 1000:.0f} ms "
-              f"({bf16 / fp32:.2f}x)")
-    record = {"rows": rows, "steps": args.steps, "threads": 1,
-              "cpu": {"capability": torch.backends.cpu.get_cpu_capability(),
-                      "native_bf16": cpu_has_native_bf16()},
-              "provenance": provenance(torch.device("cpu"))}
+        rows.append(
+            {
+                "batch": batch,
+                "length": 70,
+                "fp32_seconds": fp32,
+                "bf16_seconds": bf16,
+                "bf16_over_fp32": bf16 / fp32,
+            }
+        )
+        print(
+            f"batch {batch}: fp32 {fp32 * 1000:.0f} ms, bf16 autocast {bf16 * 1000:.0f} ms "
+            f"({bf16 / fp32:.2f}x)"
+        )
+    record = {
+        "rows": rows,
+        "steps": args.steps,
+        "threads": 1,
+        "cpu": {"capability": torch.backends.cpu.get_cpu_capability(), "native_bf16": cpu_has_native_bf16()},
+        "provenance": provenance(torch.device("cpu")),
+    }
     write_json_atomic(args.output, record)
     print(json.dumps(record["cpu"]))
 

@@ -49,11 +49,29 @@ PARTS = ("stage1", "probes", "stage2", "evaluator", "sampling", "cas")
 OUTPUT = ROOT / "results" / "benchmarks" / "full_protocol-cpu.json"
 
 
-def run_command(method: str, augment: str | None, seed: int, out: Path, precision: str,
-                extra: list[str]) -> list[str]:
-    command = [sys.executable, "-m", "ssl_book.experiments", "run", "--dataset", DATASET, "--method", method,
-               "--seed", str(seed), "--preset", "full", "--precision", precision, "--device", "cpu",
-               "--out", str(out)]
+def run_command(
+    method: str, augment: str | None, seed: int, out: Path, precision: str, extra: list[str]
+) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "ssl_book.experiments",
+        "run",
+        "--dataset",
+        DATASET,
+        "--method",
+        method,
+        "--seed",
+        str(seed),
+        "--preset",
+        "full",
+        "--precision",
+        precision,
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
     return command + (["--augment", augment] if augment else []) + extra
 
 
@@ -62,8 +80,11 @@ def part_seconds(results: dict, clock: str = "") -> dict[str, float]:
     process's CPU time where the file records it (older files lack it and the evaluation's
     split)."""
     timing = results["timing"]
-    parts = {stage: timing[stage][f"{clock}seconds"] for stage in ("stage1", "stage2")
-             if timing[stage].get(f"{clock}seconds") is not None}
+    parts = {
+        stage: timing[stage][f"{clock}seconds"]
+        for stage in ("stage1", "stage2")
+        if timing[stage].get(f"{clock}seconds") is not None
+    }
     for name in ("probes", "evaluator", "sampling", "cas", "total"):
         if f"{name}_{clock}seconds" in timing:
             parts[name] = timing[f"{name}_{clock}seconds"]
@@ -72,18 +93,31 @@ def part_seconds(results: dict, clock: str = "") -> dict[str, float]:
     return parts
 
 
-def measure(name: str, code: Path, seed: int, precision: str, extra: list[str], keep: Path | None = None) -> dict:
+def measure(
+    name: str, code: Path, seed: int, precision: str, extra: list[str], keep: Path | None = None
+) -> dict:
     """One run in a fresh single-thread process, timed part by part; with ``keep``, its results
     file is copied there (``<keep>/<dataset>/<configuration>/<run>/results.json``), so a
     benchmarked run can count as a run of a sweep writing to the same folder."""
     method, augment = RUNS[name]
     with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1",
-               "SSL_BOOK_CACHE_DIR": str(Path(scratch) / "cache"), "PYTHONPATH": str(code)}
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "TQDM_DISABLE": "1",
+            "SSL_BOOK_CACHE_DIR": str(Path(scratch) / "cache"),
+            "PYTHONPATH": str(code),
+        }
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(run_command(method, augment, seed, Path(scratch) / "runs", precision, extra), env=env, cwd=code,
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            run_command(method, augment, seed, Path(scratch) / "runs", precision, extra),
+            env=env,
+            cwd=code,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         found = next(Path(scratch, "runs").rglob("results.json"))
@@ -92,11 +126,19 @@ def measure(name: str, code: Path, seed: int, precision: str, extra: list[str], 
             target = keep / found.relative_to(Path(scratch, "runs"))
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(found, target)
-    return {"run": name, "seed": seed, "precision": precision, "wall_seconds": wall,
-            "parts_seconds": part_seconds(results), "parts_cpu_seconds": part_seconds(results, "cpu_"),
-            "user_seconds": after.ru_utime - before.ru_utime, "system_seconds": after.ru_stime - before.ru_stime,
-            "minor_page_faults": after.ru_minflt - before.ru_minflt, "metrics": results["metrics"],
-            "code_version": results["provenance"]["code_version"]}
+    return {
+        "run": name,
+        "seed": seed,
+        "precision": precision,
+        "wall_seconds": wall,
+        "parts_seconds": part_seconds(results),
+        "parts_cpu_seconds": part_seconds(results, "cpu_"),
+        "user_seconds": after.ru_utime - before.ru_utime,
+        "system_seconds": after.ru_stime - before.ru_stime,
+        "minor_page_faults": after.ru_minflt - before.ru_minflt,
+        "metrics": results["metrics"],
+        "code_version": results["provenance"]["code_version"],
+    }
 
 
 def flops_per_part(name: str) -> dict[str, float]:
@@ -111,8 +153,10 @@ def flops_per_part(name: str) -> dict[str, float]:
     method, augment = RUNS[name]
     config = make_config(DATASET, method, augment, 1, "full", "fp32")
     data = load_ucr(DATASET)
-    steps = {stage: schedule(s.epochs, s.steps, len(data.x_train), s.batch_size)[0]
-             for stage, s in (("stage1", config.stage1), ("stage2", config.stage2))}
+    steps = {
+        stage: schedule(s.epochs, s.steps, len(data.x_train), s.batch_size)[0]
+        for stage, s in (("stage1", config.stage1), ("stage2", config.stage2))
+    }
     counts = {}
     for stage in ("stage1", "stage2"):
         counter = FlopCounterMode(display=False)
@@ -175,25 +219,38 @@ def matmul_rate(size: tuple[int, int, int] = (256, 4096, 4096), repeats: int = 1
 def table(record: dict) -> str:
     """A Markdown table: one row per (label, run), the parts' minutes (wall; "wall / CPU" where
     the run recorded its parts' CPU time), the whole process's CPU time, page faults."""
-    head = ("| code | run | " + " | ".join(PARTS) + " | total | user+sys CPU | sys | page faults |\n"
-            "|---|---|" + "---|" * (len(PARTS) + 4))
+    head = (
+        "| code | run | " + " | ".join(PARTS) + " | total | user+sys CPU | sys | page faults |\n"
+        "|---|---|" + "---|" * (len(PARTS) + 4)
+    )
     rows = []
     for label, entry in record["labels"].items():
         for row in entry["runs"]:
             parts, cpu = row["parts_seconds"], row.get("parts_cpu_seconds", {})
-            cells = [("–" if p not in parts else f"{parts[p] / 60:.2f}"
-                      + (f" / {cpu[p] / 60:.2f}" if p in cpu else "")) for p in PARTS]
+            cells = [
+                (
+                    "–"
+                    if p not in parts
+                    else f"{parts[p] / 60:.2f}" + (f" / {cpu[p] / 60:.2f}" if p in cpu else "")
+                )
+                for p in PARTS
+            ]
             if "evaluation (all)" in parts:
                 cells[3] = f"({parts['evaluation (all)'] / 60:.2f} for all three)"
-            rows.append(f"| {label} | {row['run']} s{row['seed']} | " + " | ".join(cells)
-                        + f" | {parts['total'] / 60:.2f} | {(row['user_seconds'] + row['system_seconds']) / 60:.2f}"
-                        + f" | {row['system_seconds'] / 60:.2f} | {row['minor_page_faults'] / 1e6:.1f} M |")
+            rows.append(
+                f"| {label} | {row['run']} s{row['seed']} | "
+                + " | ".join(cells)
+                + f" | {parts['total'] / 60:.2f} | {(row['user_seconds'] + row['system_seconds']) / 60:.2f}"
+                + f" | {row['system_seconds'] / 60:.2f} | {row['minor_page_faults'] / 1e6:.1f} M |"
+            )
     return head + "\n" + "\n".join(rows) + "\n\n(minutes; one thread per run)"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose ssl_book runs (default: this one)")
+    parser.add_argument(
+        "--code", type=Path, default=ROOT, help="checkout whose ssl_book runs (default: this one)"
+    )
     parser.add_argument("--label", default="after", help="name of this code version in the output file")
     parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
@@ -202,8 +259,9 @@ def main() -> None:
     parser.add_argument("--flops", action="store_true", help="also count the FLOPs of each part")
     parser.add_argument("--table", action="store_true", help="print the table of the output file and stop")
     parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--keep-results", type=Path, default=None,
-                        help="copy each run's results file into this runs folder")
+    parser.add_argument(
+        "--keep-results", type=Path, default=None, help="copy each run's results file into this runs folder"
+    )
     args = parser.parse_args()
     record = json.loads(args.output.read_text()) if args.output.exists() else {"labels": {}}
     if args.table:
@@ -219,15 +277,18 @@ def main() -> None:
         entry["runs"] = [r for r in entry["runs"] if (r["run"], r["seed"]) != (name, seed)] + [row]
         print(json.dumps({k: row[k] for k in ("run", "wall_seconds", "parts_seconds", "system_seconds")}))
         entry["provenance"] = provenance(torch.device("cpu"))
-        entry["cpu"] = {"capability": torch.backends.cpu.get_cpu_capability(),
-                        "native_bf16": cpu_has_native_bf16()}
+        entry["cpu"] = {
+            "capability": torch.backends.cpu.get_cpu_capability(),
+            "native_bf16": cpu_has_native_bf16(),
+        }
         write_json_atomic(args.output, record)
     if args.flops:
         rate = matmul_rate()
         record["matmul_flops_per_s_one_thread"] = rate
         record["flops"] = {name: flops_per_part(name) for name in RUNS}
-        record["ceiling_seconds"] = {name: {part: f / rate for part, f in parts.items()}
-                                     for name, parts in record["flops"].items()}
+        record["ceiling_seconds"] = {
+            name: {part: f / rate for part, f in parts.items()} for name, parts in record["flops"].items()
+        }
         write_json_atomic(args.output, record)
     print(table(record))
 

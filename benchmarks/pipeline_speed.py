@@ -89,12 +89,16 @@ def make_step(case: str, device: torch.device, optimized: bool, compile_model: b
         def loss_of(idx, gen):
             tokens = model.tokenizer.quantizer.sample_indices(latents[idx], temperature=1.0, generator=gen)
             return forward(tokens.flatten(1), labels[idx], gen)
+
     forward = trainee if stage == 1 else trainee.loss
-    if compile_model and stage == 2:          # as the pipeline does (see RunConfig.compile)
+    if compile_model and stage == 2:  # as the pipeline does (see RunConfig.compile)
         trainee.encoder.forward = torch.compile(trainee.encoder.forward)
     params = [p for p in trainee.parameters() if p.requires_grad]
-    optimizer = (make_optimizer(params, 1e-3, 1e-3, device) if optimized
-                 else torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-3))
+    optimizer = (
+        make_optimizer(params, 1e-3, 1e-3, device)
+        if optimized
+        else torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-3)
+    )
     trainee.train()
     n = len(x_train)
 
@@ -106,10 +110,13 @@ def make_step(case: str, device: torch.device, optimized: bool, compile_model: b
         loss.backward()
         optimizer.step()
         return loss.detach()
+
     return step
 
 
-def measure(case: str, device: torch.device, optimized: bool, compile_model: bool, warmup: int, steps: int) -> dict:
+def measure(
+    case: str, device: torch.device, optimized: bool, compile_model: bool, warmup: int, steps: int
+) -> dict:
     step = make_step(case, device, optimized, compile_model)
     for i in range(warmup):
         step(i)
@@ -123,7 +130,7 @@ def measure(case: str, device: torch.device, optimized: bool, compile_model: boo
         torch.cuda.synchronize()
     seconds = time.perf_counter() - started
     result = {"steps_per_s": steps / seconds, "peak_memory_bytes": peak_memory_bytes(device)}
-    if not optimized:                      # eager fp32: every operation is visible to the counter
+    if not optimized:  # eager fp32: every operation is visible to the counter
         counter = FlopCounterMode(display=False)
         with counter:
             step(warmup + steps)
@@ -131,8 +138,9 @@ def measure(case: str, device: torch.device, optimized: bool, compile_model: boo
     return result
 
 
-def matmul_flops_per_s(device: torch.device, size: tuple[int, int, int] = (256, 4096, 4096),
-                       repeats: int = 20) -> float:
+def matmul_flops_per_s(
+    device: torch.device, size: tuple[int, int, int] = (256, 4096, 4096), repeats: int = 20
+) -> float:
     """The rate of a large fp32 (bf16 on CUDA) matrix product: what the device's arithmetic can do."""
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     m, k, n = size
@@ -151,16 +159,38 @@ def matmul_flops_per_s(device: torch.device, size: tuple[int, int, int] = (256, 
 
 def ours(case: str, device: torch.device, steps: int, label: str, compile_flag: str) -> dict:
     """One measurement of our step in a fresh process."""
-    command = [sys.executable, __file__, "--device", str(device), "--steps", str(steps), "--one", case, label,
-               compile_flag]
-    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+    command = [
+        sys.executable,
+        __file__,
+        "--device",
+        str(device),
+        "--steps",
+        str(steps),
+        "--one",
+        case,
+        label,
+        compile_flag,
+    ]
+    return json.loads(
+        subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+    )
 
 
 def thesis(case: str, steps: int, precision: str) -> float | None:
     """The thesis code's steps/s for ``case`` (None when it failed), in a fresh process."""
-    command = [os.environ["THESIS_PYTHON"], str(ROOT / "benchmarks" / "thesis_code.py"), case, "--steps",
-               str(steps + max(3, steps // 10)), "--warmup", str(max(3, steps // 10)), "--threads",
-               str(torch.get_num_threads()), "--matmul-precision", precision]
+    command = [
+        os.environ["THESIS_PYTHON"],
+        str(ROOT / "benchmarks" / "thesis_code.py"),
+        case,
+        "--steps",
+        str(steps + max(3, steps // 10)),
+        "--warmup",
+        str(max(3, steps // 10)),
+        "--threads",
+        str(torch.get_num_threads()),
+        "--matmul-precision",
+        precision,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"})
     if done.returncode != 0:
         print(f"  thesis code failed on {case}: {done.stderr.strip().splitlines()[-1:]}")
@@ -179,33 +209,58 @@ def side_by_side(case: str, device: torch.device, steps: int, compile_flag: str,
                 rates[precision].append(rate)
     medians = {k: statistics.median(v) for k, v in rates.items() if v}
     best = max((medians[p] for p in ("highest", "medium") if p in medians), default=None)
-    return {"rounds": repeats, "steps_per_s": rates, "median": medians, "thesis_best": best,
-            "ratio": None if best is None else medians["ours"] / best}
+    return {
+        "rounds": repeats,
+        "steps_per_s": rates,
+        "median": medians,
+        "thesis_best": best,
+        "ratio": None if best is None else medians["ours"] / best,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default=None)
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
-    parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 20 on CPU, 200 on GPU)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="timed steps (default: 20 on CPU, 200 on GPU)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="alternating rounds against the thesis code")
-    parser.add_argument("--compile", action="store_true",
-                        help="torch.compile the stage-2 transformer in the optimized path")
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the stage-2 transformer in the optimized path"
+    )
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--one", nargs=3, metavar=("CASE", "PATH", "COMPILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    device = torch.device(args.device) if args.device else (torch.device("cuda") if torch.cuda.is_available()
-                                                             else torch.device("cpu"))
+    device = (
+        torch.device(args.device)
+        if args.device
+        else (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+    )
     steps = args.steps or (200 if device.type == "cuda" else 20)
-    if args.one:                                   # a child process measuring one case
+    if args.one:  # a child process measuring one case
         case, path, compile_flag = args.one
-        print(json.dumps(measure(case, device, path == "optimized", compile_flag == "1", warmup=max(3, steps // 10),
-                                 steps=steps)))
+        print(
+            json.dumps(
+                measure(
+                    case,
+                    device,
+                    path == "optimized",
+                    compile_flag == "1",
+                    warmup=max(3, steps // 10),
+                    steps=steps,
+                )
+            )
+        )
         return
-    with_thesis = bool(os.environ.get("THESIS_CODE") and os.environ.get("THESIS_PYTHON")) and device.type == "cpu"
+    with_thesis = (
+        bool(os.environ.get("THESIS_CODE") and os.environ.get("THESIS_PYTHON")) and device.type == "cpu"
+    )
     if not with_thesis:
-        print("THESIS_CODE / THESIS_PYTHON not set (or not a CPU run): the thesis code is not measured, "
-              "ours alone is reported")
+        print(
+            "THESIS_CODE / THESIS_PYTHON not set (or not a CPU run): the thesis code is not measured, "
+            "ours alone is reported"
+        )
     peak = matmul_flops_per_s(device)
     print(f"matrix product rate on {device}: {peak / 1e9:.0f} GFLOP/s")
     rows = []
@@ -214,25 +269,39 @@ def main() -> None:
         if CASES[case][1] not in ("ECG5000",) and not _available(CASES[case][1]):
             print(f"skipping {case}: dataset {CASES[case][1]} not available (set SSL_BOOK_UCR_ROOT)")
             continue
-        row = {"case": case, "plain": ours(case, device, steps, "plain", "0"),
-               "optimized": ours(case, device, steps, "optimized", compile_flag)}
+        row = {
+            "case": case,
+            "plain": ours(case, device, steps, "plain", "0"),
+            "optimized": ours(case, device, steps, "optimized", compile_flag),
+        }
         row["speedup"] = row["optimized"]["steps_per_s"] / row["plain"]["steps_per_s"]
         row["flops_per_step"] = row["plain"].pop("flops_per_step")
         row["ceiling_steps_per_s"] = peak / row["flops_per_step"]
-        line = (f"{case:>26}: plain {row['plain']['steps_per_s']:6.2f} steps/s, optimized "
-                f"{row['optimized']['steps_per_s']:6.2f} steps/s (x{row['speedup']:.2f}), peak "
-                f"{row['optimized']['peak_memory_bytes'] / 2**30:.2f} GiB; {row['flops_per_step'] / 1e9:.1f} "
-                f"GFLOP/step, ceiling {row['ceiling_steps_per_s']:.1f} steps/s")
+        line = (
+            f"{case:>26}: plain {row['plain']['steps_per_s']:6.2f} steps/s, optimized "
+            f"{row['optimized']['steps_per_s']:6.2f} steps/s (x{row['speedup']:.2f}), peak "
+            f"{row['optimized']['peak_memory_bytes'] / 2**30:.2f} GiB; {row['flops_per_step'] / 1e9:.1f} "
+            f"GFLOP/step, ceiling {row['ceiling_steps_per_s']:.1f} steps/s"
+        )
         if with_thesis:
             row["thesis_code"] = side_by_side(case, device, steps, compile_flag, args.repeats)
             t = row["thesis_code"]
             if t["ratio"] is not None:
-                line += (f"; side by side: ours {t['median']['ours']:.2f}, thesis code {t['thesis_best']:.2f} "
-                         f"steps/s (x{t['ratio']:.2f})")
+                line += (
+                    f"; side by side: ours {t['median']['ours']:.2f}, thesis code {t['thesis_best']:.2f} "
+                    f"steps/s (x{t['ratio']:.2f})"
+                )
         rows.append(row)
         print(line)
-    record = {"rows": rows, "timed_steps": steps, "matmul_flops_per_s": peak, "torch_threads": torch.get_num_threads(),
-              "compile": args.compile, "thesis_code_measured": with_thesis, "provenance": provenance(device)}
+    record = {
+        "rows": rows,
+        "timed_steps": steps,
+        "matmul_flops_per_s": peak,
+        "torch_threads": torch.get_num_threads(),
+        "compile": args.compile,
+        "thesis_code_measured": with_thesis,
+        "provenance": provenance(device),
+    }
     output = args.output or ROOT / "results" / "benchmarks" / f"pipeline_speed-{device.type}.json"
     write_json_atomic(output, record)
     print(f"wrote {output}")

@@ -42,16 +42,19 @@ def thesis_config(root, dataset: str, ssl: str, augmentation: str | None) -> dic
     config["SSL"]["stage1_method"] = ssl
     config["augmentations"]["time_augs"] = [augmentation] if augmentation else []
     config["augmentations"]["timefreq_augs"] = []
-    config["VQVAE"]["aug_recon_rate"] = 0.2                   # the reported runs' alpha
-    for stage in ("stage1", "stage2"):                        # sets the cosine schedule's period
+    config["VQVAE"]["aug_recon_rate"] = 0.2  # the reported runs' alpha
+    for stage in ("stage1", "stage2"):  # sets the cosine schedule's period
         config["trainer_params"]["max_epochs"][stage] = 1000
     return config
 
 
 def without_epoch_hooks(module_class):
     """The module class with its epoch-start/end hooks (probes, plots, logging) turned off."""
-    return type(module_class.__name__ + "StepsOnly", (module_class,),
-                {"on_train_epoch_start": lambda self: None, "on_train_epoch_end": lambda self: None})
+    return type(
+        module_class.__name__ + "StepsOnly",
+        (module_class,),
+        {"on_train_epoch_start": lambda self: None, "on_train_epoch_end": lambda self: None},
+    )
 
 
 def build(kind: str, config: dict):
@@ -82,8 +85,14 @@ def save_stage1(config: dict, dataset: str) -> None:
 
     module, loader = build("vqvae", config)
     fit(module, loader, steps=2)
-    save_model({model_filename(config, "encoder"): module.encoder, model_filename(config, "decoder"): module.decoder,
-                model_filename(config, "vqmodel"): module.vq_model}, id=dataset)
+    save_model(
+        {
+            model_filename(config, "encoder"): module.encoder,
+            model_filename(config, "decoder"): module.decoder,
+            model_filename(config, "vqmodel"): module.vq_model,
+        },
+        id=dataset,
+    )
 
 
 def fit(module, loader, steps: int) -> list[float]:
@@ -96,9 +105,19 @@ def fit(module, loader, steps: int) -> list[float]:
         def on_train_batch_end(self, *args, **kwargs):
             ends.append(time.perf_counter())
 
-    trainer = pl.Trainer(accelerator="cpu", devices=1, max_steps=steps, max_epochs=-1, logger=False,
-                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                         limit_val_batches=0, num_sanity_val_steps=0, callbacks=[StepClock()])
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=steps,
+        max_epochs=-1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        callbacks=[StepClock()],
+    )
     trainer.fit(module, train_dataloaders=loader)
     return ends
 
@@ -109,8 +128,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="default: torch's own choice")
-    parser.add_argument("--matmul-precision", choices=("highest", "high", "medium"), default="highest",
-                        help="the thesis's trainers set 'medium' when they start")
+    parser.add_argument(
+        "--matmul-precision",
+        choices=("highest", "high", "medium"),
+        default="highest",
+        help="the thesis's trainers set 'medium' when they start",
+    )
     args = parser.parse_args()
     root = os.environ.get("THESIS_CODE")
     if not root or not os.path.isdir(root):
@@ -134,10 +157,19 @@ def main() -> None:
         save_stage1(config, dataset)
     module, loader = build(kind, config)
     ends = fit(module, loader, args.steps)
-    timed = ends[args.warmup:]
-    print(json.dumps({"case": args.case, "steps_per_s": (len(timed) - 1) / (timed[-1] - timed[0]),
-                      "batch_size": loader.batch_size, "threads": torch.get_num_threads(),
-                      "matmul_precision": args.matmul_precision, "torch": torch.__version__}))
+    timed = ends[args.warmup :]
+    print(
+        json.dumps(
+            {
+                "case": args.case,
+                "steps_per_s": (len(timed) - 1) / (timed[-1] - timed[0]),
+                "batch_size": loader.batch_size,
+                "threads": torch.get_num_threads(),
+                "matmul_precision": args.matmul_precision,
+                "torch": torch.__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

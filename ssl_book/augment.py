@@ -39,8 +39,10 @@ def _as_batch(x: torch.Tensor) -> torch.Tensor:
 
 def _check_generator(generator: torch.Generator) -> None:
     if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}; "
-                         f"make one with torch.Generator().manual_seed(seed)")
+        raise ValueError(
+            f"generator must be a torch.Generator, got {type(generator).__name__}; "
+            f"make one with torch.Generator().manual_seed(seed)"
+        )
 
 
 def _rand(shape: tuple[int, ...], generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
@@ -139,8 +141,8 @@ def _warp(series: torch.Tensor, start: torch.Tensor, scale: torch.Tensor, window
     """:func:`warp_window` without the checks (which synchronise a GPU): ``(batch, length)``
     series, ``(batch, 1)`` float starts and scales."""
     batch, length = series.shape
-    m = (window * scale).round().clamp(min=2)                    # warped window length
-    new_length = length - window + m                             # (batch, 1)
+    m = (window * scale).round().clamp(min=2)  # warped window length
+    new_length = length - window + m  # (batch, 1)
 
     def original_position(k: torch.Tensor) -> torch.Tensor:
         """Where sample k of the concatenation reads the original series."""
@@ -156,8 +158,12 @@ def _warp(series: torch.Tensor, start: torch.Tensor, scale: torch.Tensor, window
     return torch.lerp(left, right, q - k)
 
 
-def window_warp(x: torch.Tensor, generator: torch.Generator, window_ratio: float = 0.4,
-                scales: tuple[float, float] = (0.9, 2.0)) -> torch.Tensor:
+def window_warp(
+    x: torch.Tensor,
+    generator: torch.Generator,
+    window_ratio: float = 0.4,
+    scales: tuple[float, float] = (0.9, 2.0),
+) -> torch.Tensor:
     """Stretch or squeeze a random window in time, then resample the series back to its length.
 
     Per series: a window of ``round(window_ratio * L)`` samples at a uniformly random start is
@@ -192,16 +198,16 @@ def slice_and_shuffle(x: torch.Tensor, generator: torch.Generator, n_segments: i
     if not 2 <= n_segments <= length:
         raise ValueError(f"n_segments must be in [2, length={length}], got {n_segments}")
     # n_segments - 1 distinct cut points in 1..L-1, sorted: the first entries of a random order.
-    cuts = _rand((batch, length - 1), generator, series).argsort(-1)[:, :n_segments - 1] + 1
+    cuts = _rand((batch, length - 1), generator, series).argsort(-1)[:, : n_segments - 1] + 1
     zero = torch.zeros(batch, 1, dtype=torch.long, device=series.device)
-    bounds = torch.cat([zero, cuts.sort(-1).values, zero + length], dim=-1)   # (batch, S + 1)
-    starts, lengths = bounds[:, :-1], bounds.diff(dim=-1)                     # (batch, S)
-    order = _rand((batch, n_segments), generator, series).argsort(-1)         # new slot -> piece
+    bounds = torch.cat([zero, cuts.sort(-1).values, zero + length], dim=-1)  # (batch, S + 1)
+    starts, lengths = bounds[:, :-1], bounds.diff(dim=-1)  # (batch, S)
+    order = _rand((batch, n_segments), generator, series).argsort(-1)  # new slot -> piece
     new_lengths = lengths.gather(-1, order)
     new_ends = new_lengths.cumsum(-1)
     new_starts = new_ends - new_lengths
     j = torch.arange(length, device=series.device).expand(batch, length).contiguous()
-    slot = torch.searchsorted(new_ends, j, right=True)                      # output j -> slot
+    slot = torch.searchsorted(new_ends, j, right=True)  # output j -> slot
     piece = order.gather(-1, slot)
     source = starts.gather(-1, piece) + (j - new_starts.gather(-1, slot))
     return series.gather(-1, source).reshape(x.shape)

@@ -37,8 +37,11 @@ from ssl_book.probes import probe_accuracies
 
 
 def _mean_sd(values: list[float]) -> dict:
-    return {"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-            "values": [float(v) for v in values]}
+    return {
+        "mean": float(np.mean(values)),
+        "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+        "values": [float(v) for v in values],
+    }
 
 
 def _is(probs: np.ndarray, splits: int) -> dict:
@@ -46,8 +49,9 @@ def _is(probs: np.ndarray, splits: int) -> dict:
     return {"mean": mean, "std": std, "n": len(probs)}
 
 
-def _evaluator_numbers(evaluator: Evaluator, data: UCRDataset, x_rt: np.ndarray, n_splits: int,
-                       split_seed: int, is_splits: int) -> dict:
+def _evaluator_numbers(
+    evaluator: Evaluator, data: UCRDataset, x_rt: np.ndarray, n_splits: int, split_seed: int, is_splits: int
+) -> dict:
     """FID and IS of the real sets under one evaluator."""
     f_train, p_train = evaluator.features_and_probs(data.x_train)
     f_test, p_test = evaluator.features_and_probs(data.x_test)
@@ -57,12 +61,16 @@ def _evaluator_numbers(evaluator: Evaluator, data: UCRDataset, x_rt: np.ndarray,
     halves, halves_rt = [], []
     for _ in range(n_splits):
         order = rng.permutation(n)
-        a, b = order[:n // 2], order[n // 2:2 * (n // 2)]
+        a, b = order[: n // 2], order[n // 2 : 2 * (n // 2)]
         halves.append(fid(f_test[a], f_test[b]))
         halves_rt.append(fid(f_rt[a], f_rt[b]))
     return {
-        "evaluator": {"seed": evaluator.config.seed, "test_accuracy": evaluator.accuracy,
-                      "config_key": evaluator.config.key, "from_cache": evaluator.from_cache},
+        "evaluator": {
+            "seed": evaluator.config.seed,
+            "test_accuracy": evaluator.accuracy,
+            "config_key": evaluator.config.key,
+            "from_cache": evaluator.from_cache,
+        },
         "fid": {
             "test_vs_itself": fid(f_test, f_test),
             "train_vs_test": fid(f_train, f_test),
@@ -71,14 +79,26 @@ def _evaluator_numbers(evaluator: Evaluator, data: UCRDataset, x_rt: np.ndarray,
             "test_round_trip_vs_test": fid(f_rt, f_test),
             "feature_change_round_trip": float(np.abs(f_rt - f_test).max()),
         },
-        "inception_score": {"test": _is(p_test, is_splits), "test_round_trip": _is(p_rt, is_splits),
-                            "train": _is(p_train, is_splits)},
+        "inception_score": {
+            "test": _is(p_test, is_splits),
+            "test_round_trip": _is(p_rt, is_splits),
+            "train": _is(p_train, is_splits),
+        },
     }
 
 
-def calibrate(dataset: str, config: EvaluatorConfig | None = None, *, evaluator_seeds: tuple[int, ...] = (0, 1),
-              n_splits: int = 5, split_seed: int = 0, n_fft: int = 8, is_splits: int = 10,
-              data: UCRDataset | None = None, device: torch.device | str | None = None) -> dict:
+def calibrate(
+    dataset: str,
+    config: EvaluatorConfig | None = None,
+    *,
+    evaluator_seeds: tuple[int, ...] = (0, 1),
+    n_splits: int = 5,
+    split_seed: int = 0,
+    n_fft: int = 8,
+    is_splits: int = 10,
+    data: UCRDataset | None = None,
+    device: torch.device | str | None = None,
+) -> dict:
     """Real-vs-real FID, IS of real data and raw-series probes for one dataset.
 
     Args:
@@ -128,18 +148,33 @@ def calibrate(dataset: str, config: EvaluatorConfig | None = None, *, evaluator_
         text = f"{record.category.__name__}: {record.message}"
         if text not in caught:
             caught.append(text)
-    headline = {"test_accuracy": lambda r: r["evaluator"]["test_accuracy"],
-                "fid_train_vs_test": lambda r: r["fid"]["train_vs_test"],
-                "fid_test_halves_mean": lambda r: r["fid"]["test_halves"]["mean"],
-                "is_test_mean": lambda r: r["inception_score"]["test"]["mean"]}
-    spread = None if len(per_evaluator) < 2 else {
-        name: float(max(map(get, per_evaluator)) - min(map(get, per_evaluator))) for name, get in headline.items()}
+    headline = {
+        "test_accuracy": lambda r: r["evaluator"]["test_accuracy"],
+        "fid_train_vs_test": lambda r: r["fid"]["train_vs_test"],
+        "fid_test_halves_mean": lambda r: r["fid"]["test_halves"]["mean"],
+        "is_test_mean": lambda r: r["inception_score"]["test"]["mean"],
+    }
+    spread = (
+        None
+        if len(per_evaluator) < 2
+        else {
+            name: float(max(map(get, per_evaluator)) - min(map(get, per_evaluator)))
+            for name, get in headline.items()
+        }
+    )
     return {
         "dataset": dataset,
-        "sizes": {"train": len(loaded.x_train), "test": len(loaded.x_test), "length": loaded.length,
-                  "classes": loaded.n_classes, "test_half": len(loaded.x_test) // 2},
+        "sizes": {
+            "train": len(loaded.x_train),
+            "test": len(loaded.x_test),
+            "length": loaded.length,
+            "classes": loaded.n_classes,
+            "test_half": len(loaded.x_test) // 2,
+        },
         "evaluator_config": {k: v for k, v in asdict(config).items() if k != "seed"},
-        "round_trip_n_fft": n_fft, "n_splits": n_splits, "split_seed": split_seed,
+        "round_trip_n_fft": n_fft,
+        "n_splits": n_splits,
+        "split_seed": split_seed,
         "probes_raw": probe_accuracies(loaded.x_train, loaded.y_train, loaded.x_test, loaded.y_test),
         "per_evaluator": per_evaluator,
         "evaluator_spread": spread,

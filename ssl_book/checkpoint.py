@@ -42,8 +42,9 @@ def save_checkpoint(path: str | Path, state: dict[str, Any], meta: dict[str, Any
     return path
 
 
-def load_checkpoint(path: str | Path, expected_meta: dict[str, Any] | None = None,
-                    map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def load_checkpoint(
+    path: str | Path, expected_meta: dict[str, Any] | None = None, map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint` and return its ``state``.
 
     Args:
@@ -60,13 +61,21 @@ def load_checkpoint(path: str | Path, expected_meta: dict[str, Any] | None = Non
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # unpickling errors come in many types
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(err).__name__}: {err}); "
-                              f"it may be truncated or corrupted: delete it to start the run afresh") from None
-    if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION or "state" not in payload:
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint ({type(err).__name__}: {err}); "
+            f"it may be truncated or corrupted: delete it to start the run afresh"
+        ) from None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("format_version") != FORMAT_VERSION
+        or "state" not in payload
+    ):
         raise CheckpointError(f"{path} is not an ssl_book checkpoint (format version {FORMAT_VERSION})")
     meta = payload.get("meta", {})
     for key, value in (expected_meta or {}).items():
         if meta.get(key) != value:
-            raise CheckpointError(f"{path} belongs to another run: its {key!r} is {meta.get(key)!r}, "
-                                  f"expected {value!r}. Use another output folder or delete the checkpoint.")
+            raise CheckpointError(
+                f"{path} belongs to another run: its {key!r} is {meta.get(key)!r}, "
+                f"expected {value!r}. Use another output folder or delete the checkpoint."
+            )
     return payload["state"]

@@ -52,7 +52,7 @@ def init_distributed(device_type: str | None = None) -> DistContext:
 
 def shard(items: Sequence[T], ctx: DistContext) -> list[T]:
     """The items this rank handles when a sweep is spread over ranks (round robin)."""
-    return list(items[ctx.rank::ctx.world_size])
+    return list(items[ctx.rank :: ctx.world_size])
 
 
 def local_slice(batch_size: int, ctx: DistContext) -> slice:
@@ -143,11 +143,13 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
         c = x.shape[1]
         n = total[-1]
         mean = total[:c] / n
-        var = total[c:2 * c] / n - mean * mean
+        var = total[c : 2 * c] / n - mean * mean
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
-                momentum = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                momentum = (
+                    self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                )
                 self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), momentum)
                 unbiased = var.detach() * n / (n - 1)
                 self.running_var.lerp_(unbiased.to(self.running_var.dtype), momentum)
@@ -163,8 +165,9 @@ def global_batchnorm(module: nn.Module) -> nn.Module:
     parameters and buffers), in place; returns ``module``."""
     for name, child in module.named_children():
         if isinstance(child, nn.modules.batchnorm._BatchNorm) and not isinstance(child, GlobalBatchNorm):
-            replacement = GlobalBatchNorm(child.num_features, child.eps, child.momentum, child.affine,
-                                          child.track_running_stats)
+            replacement = GlobalBatchNorm(
+                child.num_features, child.eps, child.momentum, child.affine, child.track_running_stats
+            )
             replacement.load_state_dict(child.state_dict())
             setattr(module, name, replacement.to(next(child.buffers(), torch.empty(0)).device))
         else:

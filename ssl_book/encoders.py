@@ -34,17 +34,25 @@ class ConvEncoder(nn.Module):
     ``(batch, widths[-1])``.
     """
 
-    def __init__(self, widths: Sequence[int] = (32, 64, 64), kernel_sizes: Sequence[int] = (8, 5, 3),
-                 in_channels: int = 1):
+    def __init__(
+        self,
+        widths: Sequence[int] = (32, 64, 64),
+        kernel_sizes: Sequence[int] = (8, 5, 3),
+        in_channels: int = 1,
+    ):
         super().__init__()
         if len(widths) != len(kernel_sizes) or not widths:
-            raise ValueError(f"need one kernel size per width, got widths {widths} and kernel sizes {kernel_sizes}")
+            raise ValueError(
+                f"need one kernel size per width, got widths {widths} and kernel sizes {kernel_sizes}"
+            )
         if in_channels < 1 or any(w < 1 for w in widths) or any(k < 1 for k in kernel_sizes):
             raise ValueError("in_channels, widths and kernel sizes must be positive")
         self.in_channels = in_channels
         self.out_dim = widths[-1]
         sizes = [in_channels, *widths]
-        self.body = nn.Sequential(*(conv_block(a, b, k) for a, b, k in zip(sizes[:-1], sizes[1:], kernel_sizes)))
+        self.body = nn.Sequential(
+            *(conv_block(a, b, k) for a, b, k in zip(sizes[:-1], sizes[1:], kernel_sizes))
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim == 2 and self.in_channels == 1:
@@ -82,12 +90,12 @@ def set_batchnorm_statistics(model: nn.Module, x, batch_size: int = 512) -> nn.M
     saved = [(m, m.momentum) for m in norms]
     for m in norms:
         m.reset_running_stats()
-        m.momentum = None                       # None: a cumulative (exact) average
+        m.momentum = None  # None: a cumulative (exact) average
     model.train()
     try:
         for i in range(0, len(inputs), batch_size):
-            chunk = inputs[i:i + batch_size]
-            if len(chunk) > 1:                  # BatchNorm needs two samples per batch
+            chunk = inputs[i : i + batch_size]
+            if len(chunk) > 1:  # BatchNorm needs two samples per batch
                 model(chunk.to(device))
     finally:
         for m, momentum in saved:

@@ -85,14 +85,19 @@ class EvaluatorConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
                 raise ValueError(f"{name} must be a number, got {value!r}")
             if not math.isfinite(value) or value < low or (name == "lr" and value == 0):
-                raise ValueError(f"{name} must be {'positive' if name == 'lr' else 'non-negative'} "
-                                 f"and finite, got {value!r}")
-        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(
-                self.max_steps, (int, np.integer)) or self.max_steps < 1):
+                raise ValueError(
+                    f"{name} must be {'positive' if name == 'lr' else 'non-negative'} "
+                    f"and finite, got {value!r}"
+                )
+        if self.max_steps is not None and (
+            isinstance(self.max_steps, bool)
+            or not isinstance(self.max_steps, (int, np.integer))
+            or self.max_steps < 1
+        ):
             raise ValueError(f"max_steps must be None or a positive integer, got {self.max_steps!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        for name in ("epochs", "batch_size", "seed"):      # canonical types: stable keys
+        for name in ("epochs", "batch_size", "seed"):  # canonical types: stable keys
             object.__setattr__(self, name, int(getattr(self, name)))
         for name in ("lr", "weight_decay"):
             object.__setattr__(self, name, float(getattr(self, name)))
@@ -122,8 +127,15 @@ class EvaluatorConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def train_fcn(x, y, n_classes: int, config: EvaluatorConfig, *, device: torch.device | str | None = None,
-              desc: str = "FCN") -> tuple[FCN, History]:
+def train_fcn(
+    x,
+    y,
+    n_classes: int,
+    config: EvaluatorConfig,
+    *,
+    device: torch.device | str | None = None,
+    desc: str = "FCN",
+) -> tuple[FCN, History]:
     """A fresh :class:`ssl_book.fcn.FCN` trained on ``(n, length)`` series ``x`` with labels ``y``.
 
     The initial weights come from ``config.seed`` without touching the caller's random state.
@@ -137,9 +149,19 @@ def train_fcn(x, y, n_classes: int, config: EvaluatorConfig, *, device: torch.de
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = FCN(n_classes)
-    history = fit_classifier(model, x, y, steps=config.steps(len(x)), batch_size=config.batch_size,
-                             lr=config.lr, weight_decay=config.weight_decay, device=device,
-                             seed=config.seed, desc=desc, precision=config.precision)
+    history = fit_classifier(
+        model,
+        x,
+        y,
+        steps=config.steps(len(x)),
+        batch_size=config.batch_size,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        device=device,
+        seed=config.seed,
+        desc=desc,
+        precision=config.precision,
+    )
     return model, history
 
 
@@ -182,14 +204,15 @@ class Evaluator:
         if t.ndim != 2 or len(t) == 0:
             raise ValueError(f"x must be (n, length) or (n, 1, length) with n >= 1, got {tuple(t.shape)}")
         if t.shape[1] != self.length:
-            raise ValueError(f"the {self.dataset_name} evaluator expects series of length {self.length}, "
-                             f"got {t.shape[1]}")
+            raise ValueError(
+                f"the {self.dataset_name} evaluator expects series of length {self.length}, got {t.shape[1]}"
+            )
         if not torch.isfinite(t).all():
             raise ValueError("x contains NaN or infinite values")
         t = t.to(self.device, torch.float32)
         self.model.eval()
         with torch.no_grad():
-            out = torch.cat([fn(t[i:i + batch_size]) for i in range(0, len(t), batch_size)])
+            out = torch.cat([fn(t[i : i + batch_size]) for i in range(0, len(t), batch_size)])
         return out.double().cpu().numpy()
 
     def features(self, x, batch_size: int = 512) -> np.ndarray:
@@ -203,7 +226,7 @@ class Evaluator:
     def features_and_probs(self, x, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
         """Both :meth:`features` ``(n, 128)`` and :meth:`probs` ``(n, K)`` from one pass."""
         both = self._batches(x, self._features_and_probs, batch_size)
-        return both[:, :self.model.feature_dim], both[:, self.model.feature_dim:]
+        return both[:, : self.model.feature_dim], both[:, self.model.feature_dim :]
 
     def _features_and_probs(self, batch: torch.Tensor) -> torch.Tensor:
         features = self.model.features(batch)
@@ -228,27 +251,47 @@ def evaluator_path(dataset_name: str, config: EvaluatorConfig, data_key: str | N
 
 
 def _cache_meta(dataset_name: str, config: EvaluatorConfig, data_key: str | None = None) -> dict:
-    meta = {"kind": "fcn-evaluator", "cache_format": CACHE_FORMAT, "dataset": dataset_name,
-            "config": config.fields()}
+    meta = {
+        "kind": "fcn-evaluator",
+        "cache_format": CACHE_FORMAT,
+        "dataset": dataset_name,
+        "config": config.fields(),
+    }
     return meta if data_key is None else {**meta, "data": data_key}
 
 
-def _load(path: Path, dataset_name: str, config: EvaluatorConfig, device: torch.device,
-          data_key: str | None = None) -> Evaluator:
+def _load(
+    path: Path, dataset_name: str, config: EvaluatorConfig, device: torch.device, data_key: str | None = None
+) -> Evaluator:
     """Raises :class:`ssl_book.checkpoint.CheckpointError` for an unusable file."""
     state = load_checkpoint(path, expected_meta=_cache_meta(dataset_name, config, data_key))
     try:
         model = FCN(int(state["n_classes"]))
         model.load_state_dict(state["state_dict"])
-        return Evaluator(model.to(device).eval(), dataset_name, config, float(state["accuracy"]),
-                         int(state["length"]), list(state["train_loss"]), path, from_cache=True)
+        return Evaluator(
+            model.to(device).eval(),
+            dataset_name,
+            config,
+            float(state["accuracy"]),
+            int(state["length"]),
+            list(state["train_loss"]),
+            path,
+            from_cache=True,
+        )
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"{path} does not hold an FCN evaluator ({type(err).__name__}: {err})") from None
+        raise CheckpointError(
+            f"{path} does not hold an FCN evaluator ({type(err).__name__}: {err})"
+        ) from None
 
 
-def load_or_train_evaluator(dataset_name: str, config: EvaluatorConfig | None = None,
-                            device: torch.device | str | None = None, *, retrain: bool = False,
-                            data: UCRDataset | None = None) -> Evaluator:
+def load_or_train_evaluator(
+    dataset_name: str,
+    config: EvaluatorConfig | None = None,
+    device: torch.device | str | None = None,
+    *,
+    retrain: bool = False,
+    data: UCRDataset | None = None,
+) -> Evaluator:
     """The FCN evaluator of a UCR dataset, or of given data: loaded from the cache, else trained
     and cached.
 
@@ -273,8 +316,9 @@ def load_or_train_evaluator(dataset_name: str, config: EvaluatorConfig | None = 
     if not isinstance(config, EvaluatorConfig):
         raise ValueError(f"config must be an EvaluatorConfig, got {type(config).__name__}")
     if data is not None and not isinstance(data, UCRDataset):
-        raise ValueError(f"data must be a UCRDataset (see ssl_book.data.load_series_files), "
-                         f"got {type(data).__name__}")
+        raise ValueError(
+            f"data must be a UCRDataset (see ssl_book.data.load_series_files), got {type(data).__name__}"
+        )
     device = get_device() if device is None else torch.device(device)
     # bf16 only where the device runs it natively (the cache key names what actually trains)
     config = replace(config, precision=effective_precision(config.precision, device))
@@ -284,15 +328,30 @@ def load_or_train_evaluator(dataset_name: str, config: EvaluatorConfig | None = 
         try:
             return _load(path, dataset_name, config, device, data_key)
         except CheckpointError as err:
-            warnings.warn(f"the cached evaluator is unusable: {err}. Retraining it and overwriting "
-                          f"the file.", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"the cached evaluator is unusable: {err}. Retraining it and overwriting the file.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     data = load_ucr(dataset_name) if data is None else data
-    model, history = train_fcn(data.x_train, data.y_train, data.n_classes, config, device=device,
-                               desc=f"FCN evaluator ({dataset_name})")
-    test_accuracy = accuracy(model, torch.as_tensor(data.x_test, device=device),
-                             torch.as_tensor(data.y_test, device=device))
+    model, history = train_fcn(
+        data.x_train,
+        data.y_train,
+        data.n_classes,
+        config,
+        device=device,
+        desc=f"FCN evaluator ({dataset_name})",
+    )
+    test_accuracy = accuracy(
+        model, torch.as_tensor(data.x_test, device=device), torch.as_tensor(data.y_test, device=device)
+    )
     losses = [float(v) for v in history.loss]
-    state = {"n_classes": data.n_classes, "length": data.length, "accuracy": test_accuracy,
-             "train_loss": losses, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    state = {
+        "n_classes": data.n_classes,
+        "length": data.length,
+        "accuracy": test_accuracy,
+        "train_loss": losses,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
     save_checkpoint(path, state, _cache_meta(dataset_name, config, data_key))
     return Evaluator(model, dataset_name, config, test_accuracy, data.length, losses, path, from_cache=False)

@@ -16,8 +16,9 @@ def conv_block(in_channels: int, out_channels: int, kernel_size: int) -> nn.Sequ
     """Zero-pad to keep the length ('same'; the extra zero of an even kernel goes right),
     Conv1d, BatchNorm, ReLU."""
     same = nn.ConstantPad1d(((kernel_size - 1) // 2, kernel_size // 2), 0.0)
-    return nn.Sequential(same, nn.Conv1d(in_channels, out_channels, kernel_size),
-                         nn.BatchNorm1d(out_channels), nn.ReLU())
+    return nn.Sequential(
+        same, nn.Conv1d(in_channels, out_channels, kernel_size), nn.BatchNorm1d(out_channels), nn.ReLU()
+    )
 
 
 class FCN(nn.Module):
@@ -35,16 +36,19 @@ class FCN(nn.Module):
         if n_classes < 2 or in_channels < 1:
             raise ValueError(f"need n_classes >= 2 and in_channels >= 1, got {n_classes}, {in_channels}")
         self.in_channels = in_channels
-        self.body = nn.Sequential(conv_block(in_channels, 128, 8), conv_block(128, 256, 5),
-                                  conv_block(256, 128, 3))
+        self.body = nn.Sequential(
+            conv_block(in_channels, 128, 8), conv_block(128, 256, 5), conv_block(256, 128, 3)
+        )
         self.head = nn.Linear(self.feature_dim, n_classes)
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim == 2 and self.in_channels == 1:
             x = x.unsqueeze(1)
         if x.ndim != 3 or x.shape[1] != self.in_channels:
-            raise ValueError(f"FCN expects (batch, {self.in_channels}, length)"
-                             f"{' or (batch, length)' if self.in_channels == 1 else ''}, got {tuple(x.shape)}")
+            raise ValueError(
+                f"FCN expects (batch, {self.in_channels}, length)"
+                f"{' or (batch, length)' if self.in_channels == 1 else ''}, got {tuple(x.shape)}"
+            )
         return x
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

@@ -37,17 +37,23 @@ def _default_atol(t: torch.Tensor) -> float:
 
 def _check_distribution(p: torch.Tensor, name: str, atol: float | None) -> None:
     if p.ndim == 0 or p.shape[-1] == 0:
-        raise ValueError(f"{name} must have at least one entry along its last axis, got shape {tuple(p.shape)}")
+        raise ValueError(
+            f"{name} must have at least one entry along its last axis, got shape {tuple(p.shape)}"
+        )
     if torch.isnan(p).any():
         raise ValueError(f"{name} contains NaN")
     if (p < 0).any():
-        raise ValueError(f"{name} has negative entries (min {p.min().item():.3g}); probabilities must be >= 0")
+        raise ValueError(
+            f"{name} has negative entries (min {p.min().item():.3g}); probabilities must be >= 0"
+        )
     sums = p.sum(dim=-1)
     tol = _default_atol(p) if atol is None else atol
     worst = (sums - 1).abs().max().item()
     if worst > tol:
-        raise ValueError(f"{name} must sum to 1 along its last axis (off by up to {worst:.3g}, "
-                         f"tolerance {tol:g}); normalise it first, e.g. p / p.sum(-1, keepdims=True)")
+        raise ValueError(
+            f"{name} must sum to 1 along its last axis (off by up to {worst:.3g}, "
+            f"tolerance {tol:g}); normalise it first, e.g. p / p.sum(-1, keepdims=True)"
+        )
 
 
 def _log_base(base: float | None) -> float:
@@ -160,6 +166,8 @@ def code_usage(indices: ArrayLike, num_codes: int):
     if num_codes < 1:
         raise ValueError(f"num_codes must be positive, got {num_codes}")
     if t.min() < 0 or t.max() >= num_codes:
-        raise ValueError(f"indices must lie in [0, {num_codes}), got range [{t.min().item()}, {t.max().item()}]")
+        raise ValueError(
+            f"indices must lie in [0, {num_codes}), got range [{t.min().item()}, {t.max().item()}]"
+        )
     counts = torch.bincount(t.reshape(-1).long(), minlength=num_codes).double()
     return _answer(counts / counts.sum(), isinstance(indices, torch.Tensor))

@@ -53,12 +53,12 @@ def linear_schedule(r: torch.Tensor) -> torch.Tensor:
 
 def square_schedule(r: torch.Tensor) -> torch.Tensor:
     """γ(r) = 1 − r² (concave, like cosine)."""
-    return 1 - r ** 2
+    return 1 - r**2
 
 
 def cubic_schedule(r: torch.Tensor) -> torch.Tensor:
     """γ(r) = 1 − r³ (more concave: even fewer tokens fixed early)."""
-    return 1 - r ** 3
+    return 1 - r**3
 
 
 def sqrt_schedule(r: torch.Tensor) -> torch.Tensor:
@@ -66,8 +66,13 @@ def sqrt_schedule(r: torch.Tensor) -> torch.Tensor:
     return 1 - r.sqrt()
 
 
-SCHEDULES: dict[str, Schedule] = {"cosine": cosine_schedule, "linear": linear_schedule,
-                                  "square": square_schedule, "cubic": cubic_schedule, "sqrt": sqrt_schedule}
+SCHEDULES: dict[str, Schedule] = {
+    "cosine": cosine_schedule,
+    "linear": linear_schedule,
+    "square": square_schedule,
+    "cubic": cubic_schedule,
+    "sqrt": sqrt_schedule,
+}
 
 
 def get_schedule(schedule: str | Schedule) -> Schedule:
@@ -75,13 +80,18 @@ def get_schedule(schedule: str | Schedule) -> Schedule:
     and to be non-increasing in between (on a grid of 101 points)."""
     if isinstance(schedule, str):
         if schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {schedule!r}; choose from {sorted(SCHEDULES)} or pass a function")
+            raise ValueError(
+                f"unknown schedule {schedule!r}; choose from {sorted(SCHEDULES)} or pass a function"
+            )
         return SCHEDULES[schedule]
     if not callable(schedule):
         raise ValueError(f"schedule must be a name or a function, got {schedule!r}")
     values = schedule(torch.linspace(0, 1, 101, dtype=torch.float64))
-    if not (torch.isclose(values[0], values.new_tensor(1.0)) and torch.isclose(values[-1], values.new_tensor(0.0))
-            and torch.all(values[1:] <= values[:-1] + 1e-12)):
+    if not (
+        torch.isclose(values[0], values.new_tensor(1.0))
+        and torch.isclose(values[-1], values.new_tensor(0.0))
+        and torch.all(values[1:] <= values[:-1] + 1e-12)
+    ):
         raise ValueError("a masking schedule must map 0 to 1 and 1 to 0 and be non-increasing")
     return schedule
 
@@ -92,8 +102,9 @@ def masked_count(schedule: Schedule, r: float, n_tokens: int) -> int:
     return min(n_tokens, max(0, math.floor(n_tokens * fraction + 1e-9)))
 
 
-def mask_tokens(tokens: torch.Tensor, ratio: float | torch.Tensor,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+def mask_tokens(
+    tokens: torch.Tensor, ratio: float | torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Choose ⌊ratio · N⌋ positions per sequence, uniformly at random, to hide.
 
     Args:
@@ -113,9 +124,9 @@ def mask_tokens(tokens: torch.Tensor, ratio: float | torch.Tensor,
     ratio = ratio.expand(batch)
     if torch.any((ratio < 0) | (ratio > 1)):
         raise ValueError("mask ratios must lie in [0, 1]")
-    n_masked = torch.floor(ratio * n + 1e-9).long()                             # (B,)
+    n_masked = torch.floor(ratio * n + 1e-9).long()  # (B,)
     scores = torch.rand(batch, n, generator=generator, device=tokens.device)
-    rank = scores.argsort(dim=1).argsort(dim=1)                                 # a random permutation per row
+    rank = scores.argsort(dim=1).argsort(dim=1)  # a random permutation per row
     return rank < n_masked[:, None]
 
 
@@ -149,15 +160,33 @@ class MaskGIT(nn.Module):
         invert_mask_ratio: mask 1 − γ(t) instead of γ(t) in training (the thesis baseline).
     """
 
-    def __init__(self, n_tokens: int, n_codes: int, n_classes: int = 0, *, codebook: torch.Tensor | None = None,
-                 embedding: str = "learned", embed_dim: int = 64, finetune_codebook: bool = True,
-                 dim: int = 256, depth: int = 4, heads: int = 2, head_dim: int | None = 64,
-                 mlp_ratio: float = 1.0, dropout: float = 0.0, norm: str = "rms", p_uncond: float = 0.2,
-                 schedule: str | Schedule = "cosine", loss_on: str = "masked", invert_mask_ratio: bool = False):
+    def __init__(
+        self,
+        n_tokens: int,
+        n_codes: int,
+        n_classes: int = 0,
+        *,
+        codebook: torch.Tensor | None = None,
+        embedding: str = "learned",
+        embed_dim: int = 64,
+        finetune_codebook: bool = True,
+        dim: int = 256,
+        depth: int = 4,
+        heads: int = 2,
+        head_dim: int | None = 64,
+        mlp_ratio: float = 1.0,
+        dropout: float = 0.0,
+        norm: str = "rms",
+        p_uncond: float = 0.2,
+        schedule: str | Schedule = "cosine",
+        loss_on: str = "masked",
+        invert_mask_ratio: bool = False,
+    ):
         super().__init__()
         if n_tokens < 1 or n_codes < 2 or n_classes < 0:
-            raise ValueError("need n_tokens >= 1, n_codes >= 2, n_classes >= 0; "
-                             f"got {n_tokens}, {n_codes}, {n_classes}")
+            raise ValueError(
+                f"need n_tokens >= 1, n_codes >= 2, n_classes >= 0; got {n_tokens}, {n_codes}, {n_classes}"
+            )
         if embedding not in ("learned", "codebook"):
             raise ValueError(f"embedding must be 'learned' or 'codebook', got {embedding!r}")
         if loss_on not in ("masked", "all"):
@@ -176,7 +205,7 @@ class MaskGIT(nn.Module):
         self.schedule = get_schedule(schedule)
 
         if embedding == "learned":
-            self.token_embedding = nn.Embedding(n_codes + 1, embed_dim)         # last row: the mask token
+            self.token_embedding = nn.Embedding(n_codes + 1, embed_dim)  # last row: the mask token
             if codebook is not None:
                 with torch.no_grad():
                     self.token_embedding.weight[:n_codes] = codebook
@@ -188,9 +217,11 @@ class MaskGIT(nn.Module):
             else:
                 self.register_buffer("codebook", codebook)
             self.mask_embedding = nn.Parameter(torch.randn(embed_dim) * 0.02)
-        self.positions = LearnedPositionalEncoding(embed_dim, n_tokens, init_std=1.0)   # as nn.Embedding in the thesis
+        self.positions = LearnedPositionalEncoding(
+            embed_dim, n_tokens, init_std=1.0
+        )  # as nn.Embedding in the thesis
         self.input_norm = nn.LayerNorm(embed_dim)
-        self.class_embedding = nn.Embedding(n_classes + 1, embed_dim)          # last row: unconditional
+        self.class_embedding = nn.Embedding(n_classes + 1, embed_dim)  # last row: unconditional
         self.project_in = nn.Linear(embed_dim, dim)
         self.encoder = TransformerEncoder(dim, depth, heads, mlp_ratio, dropout, norm=norm, head_dim=head_dim)
         self.project_out = nn.Linear(dim, embed_dim)
@@ -207,12 +238,15 @@ class MaskGIT(nn.Module):
     def _checked_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
         """Validate ``(B, N)`` integer codes and return them as a long tensor."""
         if not isinstance(tokens, torch.Tensor) or tokens.ndim != 2 or tokens.shape[1] != self.n_tokens:
-            raise ValueError(f"tokens must be a (batch, {self.n_tokens}) tensor, "
-                             f"got {getattr(tokens, 'shape', tokens)}")
+            raise ValueError(
+                f"tokens must be a (batch, {self.n_tokens}) tensor, got {getattr(tokens, 'shape', tokens)}"
+            )
         if tokens.is_floating_point() or tokens.is_complex() or tokens.dtype == torch.bool:
             raise ValueError(f"tokens must be integer codes, got dtype {tokens.dtype}")
         if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.n_codes):
-            raise ValueError(f"token ids must lie in [0, {self.n_codes}), got [{tokens.min()}, {tokens.max()}]")
+            raise ValueError(
+                f"token ids must lie in [0, {self.n_codes}), got [{tokens.min()}, {tokens.max()}]"
+            )
         return tokens.long()
 
     def _class_ids(self, labels: torch.Tensor | int | None, batch: int) -> torch.Tensor:
@@ -224,7 +258,9 @@ class MaskGIT(nn.Module):
         if labels.shape != (batch,):
             raise ValueError(f"labels must be an int or a ({batch},) tensor, got shape {tuple(labels.shape)}")
         if labels.numel() and (labels.min() < 0 or labels.max() >= self.n_classes):
-            raise ValueError(f"labels must lie in [0, n_classes={self.n_classes}); use None for unconditional")
+            raise ValueError(
+                f"labels must lie in [0, n_classes={self.n_classes}); use None for unconditional"
+            )
         return labels
 
     def embed(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -234,8 +270,9 @@ class MaskGIT(nn.Module):
         vectors = F.embedding(tokens, self.codebook)
         return torch.where(mask[..., None], self.mask_embedding, vectors)
 
-    def forward(self, tokens: torch.Tensor, labels: torch.Tensor | int | None = None,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, tokens: torch.Tensor, labels: torch.Tensor | int | None = None, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Logits over the codes at every position.
 
         Args:
@@ -254,16 +291,20 @@ class MaskGIT(nn.Module):
 
     def _logits(self, tokens: torch.Tensor, class_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Checked inputs: ``(B, N)`` ids, ``(B,)`` class ids (``n_classes`` = unconditional), mask."""
-        x = self.input_norm(self.positions(self.embed(tokens, mask)))                 # (B, N, d)
-        x = torch.cat([self.class_embedding(class_ids)[:, None], x], dim=1)          # (B, 1+N, d)
-        h = self.head(self.project_out(self.encoder(self.project_in(x)))[:, 1:])      # (B, N, d) or (B, N, K)
+        x = self.input_norm(self.positions(self.embed(tokens, mask)))  # (B, N, d)
+        x = torch.cat([self.class_embedding(class_ids)[:, None], x], dim=1)  # (B, 1+N, d)
+        h = self.head(self.project_out(self.encoder(self.project_in(x)))[:, 1:])  # (B, N, d) or (B, N, K)
         if self.embedding == "learned":
-            return (h @ self.token_embedding.weight.T + self.output_bias)[..., :self.n_codes]
+            return (h @ self.token_embedding.weight.T + self.output_bias)[..., : self.n_codes]
         return h
 
     # ------------------------------------------------------------------ training
-    def loss(self, tokens: torch.Tensor, labels: torch.Tensor | None = None,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+    def loss(
+        self,
+        tokens: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """The masked-token cross-entropy on one batch.
 
         Per sequence: t ~ U(0, 1), mask ⌊γ(t)·N⌋ random positions (at least one; 1 − γ(t)
@@ -286,16 +327,17 @@ class MaskGIT(nn.Module):
         t = torch.rand(batch, generator=generator, device=self.device, dtype=torch.float64)
         ratio = self.schedule(t)
         ratio = 1 - ratio if self.invert_mask_ratio else ratio
-        ratio = ratio.clamp(min=1.0 / self.n_tokens)                                   # at least one masked
+        ratio = ratio.clamp(min=1.0 / self.n_tokens)  # at least one masked
         mask = mask_tokens(tokens, ratio, generator)
-        logits = self._logits(tokens, class_ids, mask)                                 # (B, N, K)
+        logits = self._logits(tokens, class_ids, mask)  # (B, N, K)
         if self.loss_on == "masked":
             return F.cross_entropy(logits[mask], tokens[mask])
         return F.cross_entropy(logits.flatten(0, 1), tokens.flatten())
 
     # ------------------------------------------------------------------ sampling
-    def _guided_logits(self, tokens: torch.Tensor, mask: torch.Tensor, class_ids: torch.Tensor | None,
-                       guidance_scale: float) -> torch.Tensor:
+    def _guided_logits(
+        self, tokens: torch.Tensor, mask: torch.Tensor, class_ids: torch.Tensor | None, guidance_scale: float
+    ) -> torch.Tensor:
         unconditional = torch.full_like(tokens[:, 0], self.n_classes)
         if class_ids is None:
             return self._logits(tokens, unconditional, mask)
@@ -306,10 +348,16 @@ class MaskGIT(nn.Module):
         return null + guidance_scale * (conditional - null)
 
     @torch.no_grad()
-    def sample(self, n: int, labels: torch.Tensor | int | None = None, steps: int = 10,
-               choice_temperature: float = 4.0, guidance_scale: float = 1.0,
-               generator: torch.Generator | None = None,
-               return_history: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def sample(
+        self,
+        n: int,
+        labels: torch.Tensor | int | None = None,
+        steps: int = 10,
+        choice_temperature: float = 4.0,
+        guidance_scale: float = 1.0,
+        generator: torch.Generator | None = None,
+        return_history: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """MaskGIT iterative parallel decoding (Chang et al. 2022), in eval mode.
 
         Start with all N positions masked. At step t = 1, ..., T:
@@ -340,8 +388,10 @@ class MaskGIT(nn.Module):
         if n < 1 or steps < 1:
             raise ValueError(f"need n >= 1 and steps >= 1, got n={n}, steps={steps}")
         if choice_temperature < 0 or guidance_scale < 0:
-            raise ValueError(f"choice_temperature and guidance_scale must be >= 0, got "
-                             f"{choice_temperature} and {guidance_scale}")
+            raise ValueError(
+                f"choice_temperature and guidance_scale must be >= 0, got "
+                f"{choice_temperature} and {guidance_scale}"
+            )
         was_training = self.training
         self.eval()
         class_ids = None if labels is None else self._class_ids(labels, n)
@@ -349,7 +399,7 @@ class MaskGIT(nn.Module):
         masked = torch.ones_like(tokens, dtype=torch.bool)
         history = [masked.clone()]
         for step in range(1, steps + 1):
-            logits = self._guided_logits(tokens, masked, class_ids, guidance_scale)        # (n, N, K)
+            logits = self._guided_logits(tokens, masked, class_ids, guidance_scale)  # (n, N, K)
             probs = logits.float().softmax(-1)
             sampled = torch.multinomial(probs.flatten(0, 1), 1, generator=generator).view(n, self.n_tokens)
             tokens = torch.where(masked, sampled, tokens)
@@ -368,9 +418,18 @@ class MaskGIT(nn.Module):
         return (tokens, torch.stack(history)) if return_history else tokens
 
 
-def train_prior(model: MaskGIT, tokens: torch.Tensor, labels: torch.Tensor | None = None, *, steps: int,
-                batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 1e-3, seed: int = 0,
-                desc: str = "training the prior") -> list[float]:
+def train_prior(
+    model: MaskGIT,
+    tokens: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    *,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-3,
+    seed: int = 0,
+    desc: str = "training the prior",
+) -> list[float]:
     """Train a :class:`MaskGIT` with :meth:`MaskGIT.loss`, AdamW and a cosine schedule
     (the thesis's stage-2 settings: lr 1e-3, weight decay 1e-3, batch 256, no warm-up).
 
@@ -391,10 +450,15 @@ def train_prior(model: MaskGIT, tokens: torch.Tensor, labels: torch.Tensor | Non
     tokens = torch.as_tensor(tokens).to(device)
     stochastic = tokens.is_floating_point()
     expected_ndim = 3 if stochastic else 2
-    if (tokens.ndim != expected_ndim or tokens.shape[1] != model.n_tokens
-            or (stochastic and tokens.shape[2] != model.n_codes)):
-        raise ValueError(f"tokens must be (n, {model.n_tokens}) integer codes or (n, {model.n_tokens}, "
-                         f"{model.n_codes}) float logits, got {tuple(tokens.shape)} of dtype {tokens.dtype}")
+    if (
+        tokens.ndim != expected_ndim
+        or tokens.shape[1] != model.n_tokens
+        or (stochastic and tokens.shape[2] != model.n_codes)
+    ):
+        raise ValueError(
+            f"tokens must be (n, {model.n_tokens}) integer codes or (n, {model.n_tokens}, "
+            f"{model.n_codes}) float logits, got {tuple(tokens.shape)} of dtype {tokens.dtype}"
+        )
     if labels is not None:
         labels = torch.as_tensor(labels, dtype=torch.long).to(device)
         if labels.shape != (len(tokens),):
@@ -409,7 +473,9 @@ def train_prior(model: MaskGIT, tokens: torch.Tensor, labels: torch.Tensor | Non
         idx = next(batches)
         batch = tokens[idx]
         if stochastic:
-            batch = torch.multinomial(batch.softmax(-1).flatten(0, 1), 1, generator=generator).view(len(idx), -1)
+            batch = torch.multinomial(batch.softmax(-1).flatten(0, 1), 1, generator=generator).view(
+                len(idx), -1
+            )
         loss = model.loss(batch, None if labels is None else labels[idx], generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -37,10 +37,22 @@ from ssl_book.runtime import get_device
 from ssl_book.train import accuracy
 
 __all__ = [
-    "gaussian_statistics", "trace_sqrt_product", "frechet_distance", "fid", "inception_score", "cas",
-    "time_mse", "stft_mse", "reconstruction_errors",
-    "global_average_pool", "latent_probes", "codebook_perplexity",
-    "svm_probe", "knn_probe", "linear_probe", "probe_accuracies",
+    "gaussian_statistics",
+    "trace_sqrt_product",
+    "frechet_distance",
+    "fid",
+    "inception_score",
+    "cas",
+    "time_mse",
+    "stft_mse",
+    "reconstruction_errors",
+    "global_average_pool",
+    "latent_probes",
+    "codebook_perplexity",
+    "svm_probe",
+    "knn_probe",
+    "linear_probe",
+    "probe_accuracies",
 ]
 
 #: Largest accepted relative residual ``||X @ X - A||_F / ||A||_F`` of the matrix square root.
@@ -65,6 +77,7 @@ def _as_float64(a, name: str) -> np.ndarray:
 # Fréchet distance and FID
 # --------------------------------------------------------------------------------------------
 
+
 def gaussian_statistics(features) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of a feature set, the two moments FID compares.
 
@@ -87,8 +100,10 @@ def _check_moments(mu, sigma, name: str) -> tuple[np.ndarray, np.ndarray]:
     if mu.ndim != 1:
         raise ValueError(f"mu{name} must be a 1-D mean vector, got shape {mu.shape}")
     if sigma.shape != (len(mu), len(mu)):
-        raise ValueError(f"sigma{name} must be a ({len(mu)}, {len(mu)}) covariance matching "
-                         f"mu{name}, got shape {sigma.shape}")
+        raise ValueError(
+            f"sigma{name} must be a ({len(mu)}, {len(mu)}) covariance matching "
+            f"mu{name}, got shape {sigma.shape}"
+        )
     scale = max(np.abs(sigma).max(), 1e-300)
     if np.abs(sigma - sigma.T).max() > 1e-8 * scale:
         raise ValueError(f"sigma{name} is not symmetric, so it is not a covariance matrix")
@@ -107,8 +122,9 @@ def _sqrtm(a: np.ndarray) -> tuple[np.ndarray, bool]:
     return root, residual <= SQRTM_RESIDUAL_TOL
 
 
-def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6,
-                       imag_tol: float = 1e-3) -> float:
+def trace_sqrt_product(
+    sigma1: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6, imag_tol: float = 1e-3
+) -> float:
     """``Tr((sigma1 @ sigma2) ** 1/2)`` with ``scipy.linalg.sqrtm``, guarded against round-off.
 
     If the square root is not finite or its residual exceeds :data:`SQRTM_RESIDUAL_TOL`, it is
@@ -118,26 +134,36 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
     """
     sigma1, sigma2 = _as_float64(sigma1, "sigma1"), _as_float64(sigma2, "sigma2")
     if sigma1.ndim != 2 or sigma1.shape[0] != sigma1.shape[1] or sigma1.shape != sigma2.shape:
-        raise ValueError(f"sigma1 and sigma2 must be square matrices of one shape, got {sigma1.shape} "
-                         f"and {sigma2.shape}")
+        raise ValueError(
+            f"sigma1 and sigma2 must be square matrices of one shape, got {sigma1.shape} and {sigma2.shape}"
+        )
     root, ok = _sqrtm(sigma1 @ sigma2)
     if not ok:
         if eps <= 0:
-            raise ValueError("the matrix square root of sigma1 @ sigma2 is inaccurate and eps <= 0 "
-                             "forbids the eps * I offset; pass eps > 0")
-        warnings.warn(f"sqrtm(sigma1 @ sigma2) was inaccurate (near-singular covariances); added "
-                      f"{eps:g} * I to both covariances and took the square root again",
-                      RuntimeWarning, stacklevel=3)
+            raise ValueError(
+                "the matrix square root of sigma1 @ sigma2 is inaccurate and eps <= 0 "
+                "forbids the eps * I offset; pass eps > 0"
+            )
+        warnings.warn(
+            f"sqrtm(sigma1 @ sigma2) was inaccurate (near-singular covariances); added "
+            f"{eps:g} * I to both covariances and took the square root again",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         offset = eps * np.eye(len(sigma1))
         root, _ = _sqrtm((sigma1 + offset) @ (sigma2 + offset))
         if not np.isfinite(root).all():
-            raise ValueError("the matrix square root is not finite even after the eps * I offset; "
-                             "the covariances are degenerate (try a larger eps)")
+            raise ValueError(
+                "the matrix square root is not finite even after the eps * I offset; "
+                "the covariances are degenerate (try a larger eps)"
+            )
     if np.iscomplexobj(root):
         largest_imag = np.abs(root.imag).max()
         if largest_imag > imag_tol * max(np.abs(root).max(), 1e-300):
-            raise ValueError(f"sqrtm(sigma1 @ sigma2) has a non-negligible imaginary part "
-                             f"({largest_imag:.3g}); are both matrices positive semi-definite?")
+            raise ValueError(
+                f"sqrtm(sigma1 @ sigma2) has a non-negligible imaginary part "
+                f"({largest_imag:.3g}); are both matrices positive semi-definite?"
+            )
         root = root.real
     return float(np.trace(root))
 
@@ -167,8 +193,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, *, eps: float = 1e-6) -> float:
     distance = float(np.sum((mu1 - mu2) ** 2) + traces - 2 * trace_sqrt_product(sigma1, sigma2, eps))
     if distance < 0:
         if distance < -1e-9 * max(1.0, traces):
-            raise ValueError(f"the Fréchet distance came out negative ({distance:.3g}); are the "
-                             f"covariances positive semi-definite?")
+            raise ValueError(
+                f"the Fréchet distance came out negative ({distance:.3g}); are the "
+                f"covariances positive semi-definite?"
+            )
         distance = 0.0
     return distance
 
@@ -195,15 +223,20 @@ def fid(features_a, features_b, *, eps: float = 1e-6) -> float:
         raise ValueError(f"the feature sets differ in dimension: {a.shape[1]} vs {b.shape[1]}")
     small = min(len(a), len(b))
     if small <= a.shape[1]:
-        warnings.warn(f"only {small} samples for {a.shape[1]}-dimensional features: a covariance of "
-                      f"n samples has rank at most n - 1, so it is singular and the FID estimate is "
-                      f"strongly biased; use more samples than dimensions", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"only {small} samples for {a.shape[1]}-dimensional features: a covariance of "
+            f"n samples has rank at most n - 1, so it is singular and the FID estimate is "
+            f"strongly biased; use more samples than dimensions",
+            UserWarning,
+            stacklevel=2,
+        )
     return frechet_distance(*gaussian_statistics(a), *gaussian_statistics(b), eps=eps)
 
 
 # --------------------------------------------------------------------------------------------
 # Inception Score
 # --------------------------------------------------------------------------------------------
+
 
 def _check_probs(probs, atol: float) -> np.ndarray:
     p = _as_float64(probs, "probs")
@@ -213,13 +246,16 @@ def _check_probs(probs, atol: float) -> np.ndarray:
         raise ValueError(f"probs has negative entries (min {p.min():.3g}); pass softmax probabilities")
     worst = np.abs(p.sum(axis=1) - 1).max()
     if worst > atol:
-        raise ValueError(f"every row of probs must sum to 1 (off by up to {worst:.3g}, tolerance "
-                         f"{atol:g}); pass softmax probabilities, not logits")
+        raise ValueError(
+            f"every row of probs must sum to 1 (off by up to {worst:.3g}, tolerance "
+            f"{atol:g}); pass softmax probabilities, not logits"
+        )
     return p
 
 
-def inception_score(probs, splits: int = 10, *, shuffle: bool = True, seed: int = 0,
-                    atol: float = 1e-4) -> tuple[float, float]:
+def inception_score(
+    probs, splits: int = 10, *, shuffle: bool = True, seed: int = 0, atol: float = 1e-4
+) -> tuple[float, float]:
     """Inception Score ``exp(E_x KL(p(y|x) || p(y)))``, as mean and standard deviation over splits.
 
     The protocol of the thesis (from ``supervised-FCN``): shuffle the samples, cut them into
@@ -246,8 +282,8 @@ def inception_score(probs, splits: int = 10, *, shuffle: bool = True, seed: int 
         p = p[np.random.default_rng(seed).permutation(len(p))]
     scores = []
     for part in np.array_split(p, splits):
-        marginal = part.mean(axis=0, keepdims=True)                       # p(y) on this part
-        kl = (xlogy(part, part) - xlogy(part, marginal)).sum(axis=1)      # KL(p(y|x) || p(y))
+        marginal = part.mean(axis=0, keepdims=True)  # p(y) on this part
+        kl = (xlogy(part, part) - xlogy(part, marginal)).sum(axis=1)  # KL(p(y|x) || p(y))
         scores.append(math.exp(kl.mean()))
     return float(np.mean(scores)), float(np.std(scores))
 
@@ -256,8 +292,17 @@ def inception_score(probs, splits: int = 10, *, shuffle: bool = True, seed: int 
 # Classification accuracy score (train on synthetic, test on real)
 # --------------------------------------------------------------------------------------------
 
-def cas(x_synthetic, y_synthetic, x_real, y_real, *, n_classes: int | None = None,
-        config: EvaluatorConfig | None = None, device: torch.device | str | None = None) -> float:
+
+def cas(
+    x_synthetic,
+    y_synthetic,
+    x_real,
+    y_real,
+    *,
+    n_classes: int | None = None,
+    config: EvaluatorConfig | None = None,
+    device: torch.device | str | None = None,
+) -> float:
     """Classification Accuracy Score (Ravuri and Vinyals 2019): train a fresh FCN on labelled
     synthetic series, report its accuracy on real test series.
 
@@ -281,10 +326,12 @@ def cas(x_synthetic, y_synthetic, x_real, y_real, *, n_classes: int | None = Non
     if max(ys.max(), yr.max()) >= n_classes:
         raise ValueError(f"labels must lie in [0, n_classes={n_classes})")
     device = get_device() if device is None else torch.device(device)
-    model, _ = train_fcn(xs, ys, max(n_classes, 2), config or EvaluatorConfig(), device=device,
-                         desc="CAS: FCN on synthetic")
-    return accuracy(model, torch.as_tensor(xr, dtype=torch.float32, device=device),
-                    torch.as_tensor(yr, device=device))
+    model, _ = train_fcn(
+        xs, ys, max(n_classes, 2), config or EvaluatorConfig(), device=device, desc="CAS: FCN on synthetic"
+    )
+    return accuracy(
+        model, torch.as_tensor(xr, dtype=torch.float32, device=device), torch.as_tensor(yr, device=device)
+    )
 
 
 def _labels(y, name: str) -> np.ndarray:
@@ -300,6 +347,7 @@ def _labels(y, name: str) -> np.ndarray:
 # Tokenizer metrics: reconstruction, probes on pooled latents, codebook perplexity
 # --------------------------------------------------------------------------------------------
 
+
 def _series_pair(x, x_hat) -> tuple[torch.Tensor, torch.Tensor]:
     a, b = (torch.as_tensor(_as_float64(v, name)) for v, name in ((x, "x"), (x_hat, "x_hat")))
     if a.shape != b.shape:
@@ -307,7 +355,9 @@ def _series_pair(x, x_hat) -> tuple[torch.Tensor, torch.Tensor]:
     if a.ndim == 3 and a.shape[1] == 1:
         a, b = a[:, 0], b[:, 0]
     if a.ndim != 2:
-        raise ValueError(f"series must have shape (batch, length) or (batch, 1, length), got {tuple(a.shape)}")
+        raise ValueError(
+            f"series must have shape (batch, length) or (batch, 1, length), got {tuple(a.shape)}"
+        )
     return a, b
 
 

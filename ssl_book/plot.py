@@ -21,7 +21,7 @@ BOOK_STYLE = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "font.size": 10,
     "axes.titlesize": 11,
-    "legend.frameon": True,          # a light, borderless box: curves behind a legend stay readable
+    "legend.frameon": True,  # a light, borderless box: curves behind a legend stay readable
     "legend.framealpha": 0.85,
     "legend.edgecolor": "none",
     "image.cmap": "viridis",
@@ -33,17 +33,27 @@ def use_book_style() -> None:
     mpl.rcParams.update(BOOK_STYLE)
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 3.2, height: float = 2.6,
-             **kwargs) -> tuple[Figure, Axes | list]:
+def subplots(
+    nrows: int = 1, ncols: int = 1, *, width: float = 3.2, height: float = 2.6, **kwargs
+) -> tuple[Figure, Axes | list]:
     """``plt.subplots`` sized by panel (``width`` x ``height`` inches each), laid out tightly."""
     kwargs.setdefault("layout", "constrained")
     kwargs.setdefault("squeeze", True)
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), **kwargs)
 
 
-def plot_seeds(ax: Axes, x, values, *, kind: str = "bar", label: str | None = None,
-               color: str | None = None, width: float = 0.35, offset: float = 0.0,
-               dots: bool = True) -> None:
+def plot_seeds(
+    ax: Axes,
+    x,
+    values,
+    *,
+    kind: str = "bar",
+    label: str | None = None,
+    color: str | None = None,
+    width: float = 0.35,
+    offset: float = 0.0,
+    dots: bool = True,
+) -> None:
     """Mean ± standard deviation over seeds, with every seed's value as a dot.
 
     Args:
@@ -85,8 +95,7 @@ def plot_seeds(ax: Axes, x, values, *, kind: str = "bar", label: str | None = No
                 ax.plot(x, row, "o", ms=2.5, color=color, alpha=0.6)
 
 
-def draw_network(ax: Axes, sizes, weights=None, *, node_labels=None,
-                 layer_names=None) -> dict[str, list]:
+def draw_network(ax: Axes, sizes, weights=None, *, node_labels=None, layer_names=None) -> dict[str, list]:
     """Draw a fully connected network: a column of circles per layer, an edge per weight.
 
     Args:
@@ -125,8 +134,11 @@ def draw_network(ax: Axes, sizes, weights=None, *, node_labels=None,
                 style = {"color": "0.6", "lw": 0.8}
                 if weights is not None:
                     w = weights[layer][r, c]
-                    style = {"color": PALETTE[0] if w > 0 else PALETTE[3],
-                             "lw": 0.6 + 3.0 * abs(w) / largest, "ls": ":" if w == 0 else "-"}
+                    style = {
+                        "color": PALETTE[0] if w > 0 else PALETTE[3],
+                        "lw": 0.6 + 3.0 * abs(w) / largest,
+                        "ls": ":" if w == 0 else "-",
+                    }
                 edges += ax.plot([x0 + radius, x1 - radius], [y0, y1], zorder=1, **style)
     nodes = []
     for layer, column in enumerate(positions):

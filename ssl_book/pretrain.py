@@ -30,13 +30,27 @@ def _view_fn(augmentation: str | ViewFn) -> ViewFn:
         return lambda x, generator: augment_with_set(x, augmentation, generator)
     if callable(augmentation):
         return augmentation
-    raise ValueError(f"augmentation must be a set name or a callable (x, generator) -> view, got {augmentation!r}")
+    raise ValueError(
+        f"augmentation must be a set name or a callable (x, generator) -> view, got {augmentation!r}"
+    )
 
 
-def pretrain(encoder: nn.Module, projector: nn.Module, x_train, loss_fn: EmbeddingLoss, *,
-             augmentation: str | ViewFn, steps: int, batch_size: int = 128, lr: float = 1e-3,
-             weight_decay: float = 1e-3, augment_both: bool = True, device: torch.device | str | None = None,
-             seed: int = 0, desc: str = "SSL pretraining") -> list[float]:
+def pretrain(
+    encoder: nn.Module,
+    projector: nn.Module,
+    x_train,
+    loss_fn: EmbeddingLoss,
+    *,
+    augmentation: str | ViewFn,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-3,
+    augment_both: bool = True,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    desc: str = "SSL pretraining",
+) -> list[float]:
     """Train ``encoder`` and ``projector`` with a joint-embedding loss; no labels are used.
 
     Each step draws a minibatch ``x``, makes two views ``x1 = T(x)`` and ``x2 = T'(x)``
@@ -59,7 +73,9 @@ def pretrain(encoder: nn.Module, projector: nn.Module, x_train, loss_fn: Embeddi
         The loss at every step.
     """
     if steps < 1 or batch_size < 2:
-        raise ValueError(f"need steps >= 1 and batch_size >= 2 (the losses compare samples), got {steps}, {batch_size}")
+        raise ValueError(
+            f"need steps >= 1 and batch_size >= 2 (the losses compare samples), got {steps}, {batch_size}"
+        )
     make_view = _view_fn(augmentation)
     if device is None:
         first = next(encoder.parameters(), None)

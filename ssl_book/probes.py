@@ -24,18 +24,29 @@ def _to_numpy(a, name: str) -> np.ndarray:
     return array
 
 
-def check_labelled_pair(x_a: np.ndarray, y_a: np.ndarray, x_b: np.ndarray, y_b: np.ndarray, *,
-                        names: tuple[str, str] = ("train", "test"), kind: str = "features",
-                        width: str = "dimension") -> None:
+def check_labelled_pair(
+    x_a: np.ndarray,
+    y_a: np.ndarray,
+    x_b: np.ndarray,
+    y_b: np.ndarray,
+    *,
+    names: tuple[str, str] = ("train", "test"),
+    kind: str = "features",
+    width: str = "dimension",
+) -> None:
     """Two labelled sets of ``(samples, width)`` rows (train/test features, synthetic/real
     series) must have the same width and one label per row; raises ``ValueError`` otherwise."""
     if x_a.ndim != 2 or x_b.ndim != 2:
         raise ValueError(f"{kind} must be 2-D (samples, {width}), got {x_a.shape} and {x_b.shape}")
     if x_a.shape[1] != x_b.shape[1]:
-        raise ValueError(f"{names[0]} and {names[1]} {kind} differ in {width}: {x_a.shape[1]} vs {x_b.shape[1]}")
+        raise ValueError(
+            f"{names[0]} and {names[1]} {kind} differ in {width}: {x_a.shape[1]} vs {x_b.shape[1]}"
+        )
     if len(x_a) != len(y_a) or len(x_b) != len(y_b):
-        raise ValueError(f"{kind} and labels differ in length (number of samples): {names[0]} {len(x_a)} vs "
-                         f"{len(y_a)}, {names[1]} {len(x_b)} vs {len(y_b)}")
+        raise ValueError(
+            f"{kind} and labels differ in length (number of samples): {names[0]} {len(x_a)} vs "
+            f"{len(y_a)}, {names[1]} {len(x_b)} vs {len(y_b)}"
+        )
 
 
 def _check(train_features, y_train, test_features, y_test):
@@ -75,5 +86,7 @@ def linear_probe(train_features, y_train, test_features, y_test, c: float = 1.0)
 
 def probe_accuracies(train_features, y_train, test_features, y_test) -> dict[str, float]:
     """The thesis's two probes at once: ``{"svm": ..., "knn": ...}`` (5-NN)."""
-    return {"svm": svm_probe(train_features, y_train, test_features, y_test),
-            "knn": knn_probe(train_features, y_train, test_features, y_test)}
+    return {
+        "svm": svm_probe(train_features, y_train, test_features, y_test),
+        "knn": knn_probe(train_features, y_train, test_features, y_test),
+    }

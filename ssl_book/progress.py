@@ -11,8 +11,15 @@ from tqdm.auto import tqdm
 T = TypeVar("T")
 
 
-def progress(iterable: Iterable[T] | None = None, *, desc: str = "", total: int | None = None,
-             disable: bool = False, leave: bool = True, position: int | None = None) -> Iterator[T] | tqdm:
+def progress(
+    iterable: Iterable[T] | None = None,
+    *,
+    desc: str = "",
+    total: int | None = None,
+    disable: bool = False,
+    leave: bool = True,
+    position: int | None = None,
+) -> Iterator[T] | tqdm:
     """Wrap ``iterable`` (or count to ``total``) in the book's progress bar.
 
     Use it for anything that takes more than a few seconds::
@@ -25,5 +32,13 @@ def progress(iterable: Iterable[T] | None = None, *, desc: str = "", total: int 
     set it, since their parent draws one bar per run instead).
     """
     disable = disable or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
-    return tqdm(iterable, desc=desc, total=total, disable=disable, leave=leave, position=position,
-                dynamic_ncols=True, mininterval=0.5)
+    return tqdm(
+        iterable,
+        desc=desc,
+        total=total,
+        disable=disable,
+        leave=leave,
+        position=position,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )

@@ -94,7 +94,9 @@ def mean_abs_correlation(z) -> float:
 
 
 @torch.no_grad()
-def embed(encoder: nn.Module, x, batch_size: int = 512, device: torch.device | str | None = None) -> torch.Tensor:
+def embed(
+    encoder: nn.Module, x, batch_size: int = 512, device: torch.device | str | None = None
+) -> torch.Tensor:
     """``encoder(x)`` for a whole dataset, in eval mode and batches, without gradients.
 
     Args:
@@ -113,7 +115,8 @@ def embed(encoder: nn.Module, x, batch_size: int = 512, device: torch.device | s
     inputs = torch.as_tensor(x, dtype=torch.float32)
     was_training = encoder.training
     encoder.eval()
-    out = torch.cat([encoder(inputs[i:i + batch_size].to(device)).cpu()
-                     for i in range(0, len(inputs), batch_size)])
+    out = torch.cat(
+        [encoder(inputs[i : i + batch_size].to(device)).cpu() for i in range(0, len(inputs), batch_size)]
+    )
     encoder.train(was_training)
     return out

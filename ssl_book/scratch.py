@@ -25,8 +25,9 @@ IntOrPair = int | Sequence[int]
 
 
 # ---------------------------------------------------------------------------- output sizes
-def conv_output_length(length: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                       dilation: int = 1) -> int:
+def conv_output_length(
+    length: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
     """Length of a convolution's (or pooling's) output:
     ``floor((length + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1``.
 
@@ -37,15 +38,23 @@ def conv_output_length(length: int, kernel_size: int, stride: int = 1, padding: 
     return _output_length(int(length), 2 * int(padding), int(kernel_size), int(stride), int(dilation))
 
 
-def conv_transpose_output_length(length: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                                 output_padding: int = 0, dilation: int = 1) -> int:
+def conv_transpose_output_length(
+    length: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    output_padding: int = 0,
+    dilation: int = 1,
+) -> int:
     """Length of a transposed convolution's output:
     ``(length - 1) stride - 2 padding + dilation (kernel_size - 1) + output_padding + 1``."""
     _check_positive(length=length, kernel_size=kernel_size, stride=stride, dilation=dilation)
     _check_non_negative(padding=padding, output_padding=output_padding)
     if output_padding >= max(stride, dilation):
-        raise ValueError(f"output_padding ({output_padding}) must be smaller than stride ({stride}) "
-                         f"or dilation ({dilation})")
+        raise ValueError(
+            f"output_padding ({output_padding}) must be smaller than stride ({stride}) "
+            f"or dilation ({dilation})"
+        )
     out = (length - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
     if out < 1:
         raise ValueError(f"padding {padding} removes the whole output (it would have length {out})")
@@ -53,9 +62,15 @@ def conv_transpose_output_length(length: int, kernel_size: int, stride: int = 1,
 
 
 # ---------------------------------------------------------------------------- convolution
-def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-           stride: IntOrPair = 1, padding: IntOrPair | str = 0, dilation: IntOrPair = 1,
-           groups: int = 1) -> torch.Tensor:
+def conv1d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: IntOrPair = 1,
+    padding: IntOrPair | str = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> torch.Tensor:
     """1-D convolution (cross-correlation, as in deep learning), like ``F.conv1d``.
 
     ``out[n, o, t] = bias[o] + sum_{c, k} weight[o, c, k] * x[n, g C_g + c, t stride + k dilation]``
@@ -90,12 +105,12 @@ def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
     out_per_group = out_channels // groups
     outputs = []
     for g in range(groups):
-        x_g = x[:, g * in_per_group:(g + 1) * in_per_group]              # (N, C_g, L_padded)
-        w_g = weight[g * out_per_group:(g + 1) * out_per_group]           # (O_g, C_g, K)
+        x_g = x[:, g * in_per_group : (g + 1) * in_per_group]  # (N, C_g, L_padded)
+        w_g = weight[g * out_per_group : (g + 1) * out_per_group]  # (O_g, C_g, K)
         out_g = x.new_zeros(x.shape[0], out_per_group, out_length)
         for k in range(kernel):
             start = k * dilation
-            taps = x_g[:, :, start:start + stride * (out_length - 1) + 1:stride]   # (N, C_g, L_out)
+            taps = x_g[:, :, start : start + stride * (out_length - 1) + 1 : stride]  # (N, C_g, L_out)
             out_g = out_g + torch.einsum("ncl,oc->nol", taps, w_g[:, :, k])
         outputs.append(out_g)
     out = torch.cat(outputs, dim=1)
@@ -104,9 +119,15 @@ def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
     return out[0] if unbatched else out
 
 
-def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-           stride: IntOrPair = 1, padding: IntOrPair | str = 0, dilation: IntOrPair = 1,
-           groups: int = 1) -> torch.Tensor:
+def conv2d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: IntOrPair = 1,
+    padding: IntOrPair | str = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> torch.Tensor:
     """2-D convolution (cross-correlation), like ``F.conv2d``.
 
     ``out[n, o, i, j] = bias[o] + sum_{c, a, b} weight[o, c, a, b]
@@ -135,18 +156,19 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
     (s_h, s_w), (d_h, d_w) = strides, dilations
     out_h = _output_length(x.shape[-2], sum(pads[0]), kernels[0], s_h, d_h)
     out_w = _output_length(x.shape[-1], sum(pads[1]), kernels[1], s_w, d_w)
-    x = F.pad(x, (*pads[1], *pads[0]))        # F.pad lists the last axis first
+    x = F.pad(x, (*pads[1], *pads[0]))  # F.pad lists the last axis first
     out_per_group = out_channels // groups
     outputs = []
     for g in range(groups):
-        x_g = x[:, g * in_per_group:(g + 1) * in_per_group]              # (N, C_g, H_p, W_p)
-        w_g = weight[g * out_per_group:(g + 1) * out_per_group]           # (O_g, C_g, K_h, K_w)
+        x_g = x[:, g * in_per_group : (g + 1) * in_per_group]  # (N, C_g, H_p, W_p)
+        w_g = weight[g * out_per_group : (g + 1) * out_per_group]  # (O_g, C_g, K_h, K_w)
         out_g = x.new_zeros(x.shape[0], out_per_group, out_h, out_w)
         for a in range(kernels[0]):
             for b in range(kernels[1]):
                 top, left = a * d_h, b * d_w
-                taps = x_g[:, :, top:top + s_h * (out_h - 1) + 1:s_h,
-                           left:left + s_w * (out_w - 1) + 1:s_w]          # (N, C_g, H_out, W_out)
+                taps = x_g[
+                    :, :, top : top + s_h * (out_h - 1) + 1 : s_h, left : left + s_w * (out_w - 1) + 1 : s_w
+                ]  # (N, C_g, H_out, W_out)
                 out_g = out_g + torch.einsum("nchw,oc->nohw", taps, w_g[:, :, a, b])
         outputs.append(out_g)
     out = torch.cat(outputs, dim=1)
@@ -155,9 +177,16 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
     return out[0] if unbatched else out
 
 
-def conv_transpose1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                     stride: IntOrPair = 1, padding: IntOrPair = 0, output_padding: IntOrPair = 0,
-                     groups: int = 1, dilation: IntOrPair = 1) -> torch.Tensor:
+def conv_transpose1d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    output_padding: IntOrPair = 0,
+    groups: int = 1,
+    dilation: IntOrPair = 1,
+) -> torch.Tensor:
     """1-D transposed convolution, like ``F.conv_transpose1d`` (note PyTorch's argument order:
     ``output_padding`` and ``groups`` come before ``dilation``).
 
@@ -180,20 +209,29 @@ def conv_transpose1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tens
     """
     x, unbatched = _batched(input, 3, "conv_transpose1d", "(N, C_in, L) or (C_in, L)")
     if not isinstance(weight, torch.Tensor) or weight.ndim != 3:
-        raise ValueError(f"conv_transpose1d: weight must be a 3-D tensor (C_in, C_out / groups, K), "
-                         f"got {_describe(weight)}")
+        raise ValueError(
+            f"conv_transpose1d: weight must be a 3-D tensor (C_in, C_out / groups, K), "
+            f"got {_describe(weight)}"
+        )
     _check_dtypes(x, weight, "conv_transpose1d")
     (stride,), (dilation,) = _ints(stride, 1, "stride"), _ints(dilation, 1, "dilation")
-    (padding,), (output_padding,) = _ints(padding, 1, "padding", 0), _ints(output_padding, 1, "output_padding", 0)
+    (padding,), (output_padding,) = (
+        _ints(padding, 1, "padding", 0),
+        _ints(output_padding, 1, "output_padding", 0),
+    )
     in_channels, out_per_group, kernel = weight.shape
     if kernel < 1:
         raise ValueError("conv_transpose1d: the kernel is empty")
     if x.shape[1] != in_channels:
-        raise ValueError(f"conv_transpose1d: input has {x.shape[1]} channels but weight expects "
-                         f"{in_channels} (weight is (C_in, C_out / groups, K) = {tuple(weight.shape)})")
+        raise ValueError(
+            f"conv_transpose1d: input has {x.shape[1]} channels but weight expects "
+            f"{in_channels} (weight is (C_in, C_out / groups, K) = {tuple(weight.shape)})"
+        )
     if not _is_integer(groups) or groups < 1 or in_channels % groups:
-        raise ValueError(f"conv_transpose1d: groups ({groups}) must be a positive integer dividing "
-                         f"the {in_channels} input channels")
+        raise ValueError(
+            f"conv_transpose1d: groups ({groups}) must be a positive integer dividing "
+            f"the {in_channels} input channels"
+        )
     out_channels = out_per_group * groups
     _check_bias(bias, out_channels, x)
 
@@ -203,14 +241,14 @@ def conv_transpose1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tens
     in_per_group = in_channels // groups
     outputs = []
     for g in range(groups):
-        x_g = x[:, g * in_per_group:(g + 1) * in_per_group]              # (N, C_g, L)
-        w_g = weight[g * in_per_group:(g + 1) * in_per_group]             # (C_g, O_g, K)
+        x_g = x[:, g * in_per_group : (g + 1) * in_per_group]  # (N, C_g, L)
+        w_g = weight[g * in_per_group : (g + 1) * in_per_group]  # (C_g, O_g, K)
         full = x.new_zeros(x.shape[0], out_per_group, full_length)
         for k in range(kernel):
             start = k * dilation
-            contribution = torch.einsum("ncl,co->nol", x_g, w_g[:, :, k])   # (N, O_g, L)
-            full[:, :, start:start + stride * (length - 1) + 1:stride] += contribution
-        outputs.append(full[:, :, padding:padding + out_length])
+            contribution = torch.einsum("ncl,co->nol", x_g, w_g[:, :, k])  # (N, O_g, L)
+            full[:, :, start : start + stride * (length - 1) + 1 : stride] += contribution
+        outputs.append(full[:, :, padding : padding + out_length])
     out = torch.cat(outputs, dim=1)
     if bias is not None:
         out = out + bias[None, :, None]
@@ -218,8 +256,9 @@ def conv_transpose1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tens
 
 
 # ---------------------------------------------------------------------------- pooling
-def max_pool1d(input: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
-               padding: IntOrPair = 0) -> torch.Tensor:
+def max_pool1d(
+    input: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0
+) -> torch.Tensor:
     """1-D max pooling, like ``F.max_pool1d``: ``out[n, c, t] = max_k x[n, c, t stride + k]``.
 
     Padding adds ``-inf`` (never the maximum), at most ``kernel_size // 2`` on each side.
@@ -236,8 +275,13 @@ def max_pool1d(input: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | 
     return _pool1d(input, kernel_size, stride, padding, "max_pool1d", reduce="max")
 
 
-def avg_pool1d(input: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
-               padding: IntOrPair = 0, count_include_pad: bool = True) -> torch.Tensor:
+def avg_pool1d(
+    input: torch.Tensor,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    count_include_pad: bool = True,
+) -> torch.Tensor:
     """1-D average pooling, like ``F.avg_pool1d``: ``out[n, c, t] = mean_k x[n, c, t stride + k]``.
 
     Padding adds zeros, at most ``kernel_size // 2`` on each side; with
@@ -253,24 +297,34 @@ def avg_pool1d(input: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | 
     Returns:
         ``(N, C, L_out)`` (or ``(C, L_out)``).
     """
-    return _pool1d(input, kernel_size, stride, padding, "avg_pool1d", reduce="mean",
-                   count_include_pad=count_include_pad)
+    return _pool1d(
+        input, kernel_size, stride, padding, "avg_pool1d", reduce="mean", count_include_pad=count_include_pad
+    )
 
 
-def _pool1d(input: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair,
-            name: str, reduce: str, count_include_pad: bool = True) -> torch.Tensor:
+def _pool1d(
+    input: torch.Tensor,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    name: str,
+    reduce: str,
+    count_include_pad: bool = True,
+) -> torch.Tensor:
     x, unbatched = _batched(input, 3, name, "(N, C, L) or (C, L)")
     (kernel,) = _ints(kernel_size, 1, "kernel_size")
     (stride,) = (kernel,) if stride is None else _ints(stride, 1, "stride")
     (padding,) = _ints(padding, 1, "padding", 0)
     if padding > kernel // 2:
-        raise ValueError(f"{name}: padding ({padding}) must be at most half the kernel size "
-                         f"({kernel} // 2 = {kernel // 2})")
+        raise ValueError(
+            f"{name}: padding ({padding}) must be at most half the kernel size "
+            f"({kernel} // 2 = {kernel // 2})"
+        )
     length = x.shape[-1]
     out_length = _output_length(length, 2 * padding, kernel, stride, 1)
     x = F.pad(x, (padding, padding), value=float("-inf") if reduce == "max" else 0.0)
     # window k of every output: the k-th sample of each window, (N, C, L_out)
-    windows = [x[:, :, k:k + stride * (out_length - 1) + 1:stride] for k in range(kernel)]
+    windows = [x[:, :, k : k + stride * (out_length - 1) + 1 : stride] for k in range(kernel)]
     if reduce == "max":
         out = windows[0]
         for window in windows[1:]:
@@ -280,8 +334,8 @@ def _pool1d(input: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | Non
         if count_include_pad:
             out = out / kernel
         else:
-            is_real = F.pad(x.new_ones(length), (padding, padding))       # 1 for input samples, 0 for padding
-            counts = sum(is_real[k:k + stride * (out_length - 1) + 1:stride] for k in range(kernel))
+            is_real = F.pad(x.new_ones(length), (padding, padding))  # 1 for input samples, 0 for padding
+            counts = sum(is_real[k : k + stride * (out_length - 1) + 1 : stride] for k in range(kernel))
             out = out / counts
     return out[0] if unbatched else out
 
@@ -322,18 +376,24 @@ def _check_groups(groups: int, in_channels: int, out_channels: int, in_per_group
     if not _is_integer(groups) or groups < 1:
         raise ValueError(f"groups must be a positive integer, got {groups!r}")
     if in_channels % groups or out_channels % groups:
-        raise ValueError(f"groups ({groups}) must divide both the input channels ({in_channels}) "
-                         f"and the output channels ({out_channels})")
+        raise ValueError(
+            f"groups ({groups}) must divide both the input channels ({in_channels}) "
+            f"and the output channels ({out_channels})"
+        )
     if in_channels != in_per_group * groups:
-        raise ValueError(f"input has {in_channels} channels but weight expects {in_per_group} per group "
-                         f"x {groups} groups = {in_per_group * groups}")
+        raise ValueError(
+            f"input has {in_channels} channels but weight expects {in_per_group} per group "
+            f"x {groups} groups = {in_per_group * groups}"
+        )
 
 
 def _check_bias(bias: torch.Tensor | None, out_channels: int, x: torch.Tensor) -> None:
     if bias is None:
         return
     if not isinstance(bias, torch.Tensor) or bias.shape != (out_channels,):
-        raise ValueError(f"bias must have shape ({out_channels},) (one per output channel), got {_describe(bias)}")
+        raise ValueError(
+            f"bias must have shape ({out_channels},) (one per output channel), got {_describe(bias)}"
+        )
     if bias.dtype != x.dtype:
         raise ValueError(f"bias ({bias.dtype}) must have the input's dtype ({x.dtype})")
 
@@ -371,8 +431,9 @@ def _ints(value: IntOrPair, n: int, name: str, minimum: int = 1) -> tuple[int, .
     return tuple(int(v) for v in values)
 
 
-def _resolve_padding(padding: IntOrPair | str, kernels: tuple[int, ...], strides: tuple[int, ...],
-                     dilations: tuple[int, ...]) -> list[tuple[int, int]]:
+def _resolve_padding(
+    padding: IntOrPair | str, kernels: tuple[int, ...], strides: tuple[int, ...], dilations: tuple[int, ...]
+) -> list[tuple[int, int]]:
     """(left, right) zeros per spatial axis for an integer, a sequence, "valid" or "same"."""
     if isinstance(padding, str):
         if padding == "valid":
@@ -390,7 +451,9 @@ def _output_length(length: int, total_padding: int, kernel: int, stride: int, di
     """Like :func:`conv_output_length`, for padding split unevenly between the two ends."""
     span = dilation * (kernel - 1) + 1
     if span > length + total_padding:
-        raise ValueError(f"kernel larger than the padded input: the kernel spans {span} samples "
-                         f"(size {kernel}, dilation {dilation}) but the padded input has "
-                         f"{length + total_padding} (length {length} + padding {total_padding})")
+        raise ValueError(
+            f"kernel larger than the padded input: the kernel spans {span} samples "
+            f"(size {kernel}, dilation {dilation}) but the padded input has "
+            f"{length + total_padding} (length {length} + padding {total_padding})"
+        )
     return (length + total_padding - span) // stride + 1

@@ -112,8 +112,13 @@ def _bars_off(off: bool):
             os.environ["TQDM_DISABLE"] = before
 
 
-def over_seeds(fn: Callable[[int], Mapping[str, object]], seeds: Iterable[int], *,
-               desc: str = "seeds", inner_bars: bool = False) -> SeedResults:
+def over_seeds(
+    fn: Callable[[int], Mapping[str, object]],
+    seeds: Iterable[int],
+    *,
+    desc: str = "seeds",
+    inner_bars: bool = False,
+) -> SeedResults:
     """Run ``fn(seed)`` for every seed, each after ``seed_everything(seed)``, and collect.
 
     Args:
@@ -146,10 +151,10 @@ def over_seeds(fn: Callable[[int], Mapping[str, object]], seeds: Iterable[int], 
         if not isinstance(metrics, Mapping) or not metrics:
             raise TypeError(f"fn must return a non-empty mapping of metrics, got {type(metrics).__name__}")
         row = {str(k): np.asarray(v, dtype=float) for k, v in metrics.items()}
-        if rows and (row.keys() != rows[0].keys()
-                     or any(row[k].shape != rows[0][k].shape for k in row)):
-            raise ValueError(f"seed {seed} returned metrics {_describe(row)}, "
-                             f"the first seed {_describe(rows[0])}")
+        if rows and (row.keys() != rows[0].keys() or any(row[k].shape != rows[0][k].shape for k in row)):
+            raise ValueError(
+                f"seed {seed} returned metrics {_describe(row)}, the first seed {_describe(rows[0])}"
+            )
         rows.append(row)
         if hasattr(bar, "set_postfix_str"):
             bar.set_postfix_str(f"seed {seed}")

@@ -36,8 +36,14 @@ def _hop(n_fft: int, hop_length: int | None) -> int:
     return hop
 
 
-def stft(x: torch.Tensor, n_fft: int = 8, hop_length: int | None = None, *, center: bool = True,
-         pad_mode: str = "reflect") -> torch.Tensor:
+def stft(
+    x: torch.Tensor,
+    n_fft: int = 8,
+    hop_length: int | None = None,
+    *,
+    center: bool = True,
+    pad_mode: str = "reflect",
+) -> torch.Tensor:
     """Short-time Fourier transform with a periodic Hann window of length ``n_fft``.
 
     Args:
@@ -55,18 +61,29 @@ def stft(x: torch.Tensor, n_fft: int = 8, hop_length: int | None = None, *, cent
     x = as_series_batch(x)
     hop = _hop(n_fft, hop_length)
     if center and pad_mode == "reflect" and x.shape[-1] <= n_fft // 2:
-        raise ValueError(f"reflect padding needs a series longer than n_fft // 2 = {n_fft // 2}, "
-                         f"got length {x.shape[-1]}")
+        raise ValueError(
+            f"reflect padding needs a series longer than n_fft // 2 = {n_fft // 2}, got length {x.shape[-1]}"
+        )
     if x.dtype not in (torch.float32, torch.float64):
-        x = x.float()               # torch.stft has no half-precision kernels (autocast, bf16 data)
+        x = x.float()  # torch.stft has no half-precision kernels (autocast, bf16 data)
     window = torch.hann_window(n_fft, device=x.device, dtype=x.dtype)
-    spec = torch.stft(x, n_fft, hop_length=hop, window=window, center=center, pad_mode=pad_mode,
-                      normalized=False, onesided=True, return_complex=True)
+    spec = torch.stft(
+        x,
+        n_fft,
+        hop_length=hop,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+        normalized=False,
+        onesided=True,
+        return_complex=True,
+    )
     return torch.stack([spec.real, spec.imag], dim=1)
 
 
-def istft(u: torch.Tensor, length: int, n_fft: int = 8, hop_length: int | None = None, *,
-          center: bool = True) -> torch.Tensor:
+def istft(
+    u: torch.Tensor, length: int, n_fft: int = 8, hop_length: int | None = None, *, center: bool = True
+) -> torch.Tensor:
     """Inverse of :func:`stft`: ``(batch, 2, n_fft // 2 + 1, frames)`` -> ``(batch, length)``.
 
     ``length`` is the length of the original series; the overlap-added result is cut or
@@ -81,11 +98,19 @@ def istft(u: torch.Tensor, length: int, n_fft: int = 8, hop_length: int | None =
     if length < 1:
         raise ValueError(f"length must be positive, got {length}")
     if u.dtype not in (torch.float32, torch.float64):
-        u = u.float()               # e.g. bfloat16 under autocast: complex tensors need float32/64
+        u = u.float()  # e.g. bfloat16 under autocast: complex tensors need float32/64
     window = torch.hann_window(n_fft, device=u.device, dtype=u.dtype)
     spec = torch.complex(u[:, 0].contiguous(), u[:, 1].contiguous())
-    return torch.istft(spec, n_fft, hop_length=hop, window=window, center=center,
-                       normalized=False, onesided=True, length=length)
+    return torch.istft(
+        spec,
+        n_fft,
+        hop_length=hop,
+        window=window,
+        center=center,
+        normalized=False,
+        onesided=True,
+        length=length,
+    )
 
 
 def magnitude(u: torch.Tensor) -> torch.Tensor:
@@ -117,9 +142,10 @@ def split_frequencies(u: torch.Tensor, low_bins: int = 1) -> tuple[torch.Tensor,
         raise ValueError(f"u must have shape (batch, channels, freq, frames), got {shape}")
     n_freq = u.shape[2]
     if isinstance(low_bins, bool) or not isinstance(low_bins, int) or not 1 <= low_bins <= n_freq - 1:
-        raise ValueError(f"low_bins must be an integer in [1, {n_freq - 1}] for {n_freq} frequency bins, "
-                         f"got {low_bins!r}")
-    is_low = torch.arange(n_freq, device=u.device) < low_bins     # (freq,)
+        raise ValueError(
+            f"low_bins must be an integer in [1, {n_freq - 1}] for {n_freq} frequency bins, got {low_bins!r}"
+        )
+    is_low = torch.arange(n_freq, device=u.device) < low_bins  # (freq,)
     is_low = is_low.view(1, 1, n_freq, 1)
     zero = torch.zeros((), dtype=u.dtype, device=u.device)
     return torch.where(is_low, u, zero), torch.where(is_low, zero, u)

@@ -35,8 +35,10 @@ def _check_embeddings(z: torch.Tensor, name: str = "z") -> None:
     if z.ndim != 2:
         raise ValueError(f"{name} must have shape (batch, dim), got {tuple(z.shape)}")
     if z.shape[0] < 2:
-        raise ValueError(f"{name} holds a batch of {z.shape[0]}: these losses compare samples "
-                         f"within a batch and need at least 2")
+        raise ValueError(
+            f"{name} holds a batch of {z.shape[0]}: these losses compare samples "
+            f"within a batch and need at least 2"
+        )
     if not z.is_floating_point():
         raise ValueError(f"{name} must be a floating-point tensor, got {z.dtype}")
 
@@ -45,8 +47,9 @@ def _check_pair(z1: torch.Tensor, z2: torch.Tensor) -> None:
     _check_embeddings(z1, "z1")
     _check_embeddings(z2, "z2")
     if z1.shape != z2.shape:
-        raise ValueError(f"z1 and z2 must have the same shape (batch, dim), got {tuple(z1.shape)} "
-                         f"and {tuple(z2.shape)}")
+        raise ValueError(
+            f"z1 and z2 must have the same shape (batch, dim), got {tuple(z1.shape)} and {tuple(z2.shape)}"
+        )
 
 
 def _off_diagonal(matrix: torch.Tensor) -> torch.Tensor:
@@ -96,10 +99,10 @@ def info_nce_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1) 
     if not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     n = z1.shape[0]
-    u = F.normalize(torch.cat([z1, z2]), dim=1)                       # (2N, D)
-    logits = u @ u.T / temperature                                    # (2N, 2N)
+    u = F.normalize(torch.cat([z1, z2]), dim=1)  # (2N, D)
+    logits = u @ u.T / temperature  # (2N, 2N)
     self_mask = torch.eye(2 * n, dtype=torch.bool, device=u.device)
-    logits = logits.masked_fill(self_mask, float("-inf"))             # an anchor is not its own negative
+    logits = logits.masked_fill(self_mask, float("-inf"))  # an anchor is not its own negative
     positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(u.device)
     return F.cross_entropy(logits, positives)
 
@@ -122,8 +125,9 @@ def _standardise(z: torch.Tensor, eps: float) -> torch.Tensor:
     return (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + eps)
 
 
-def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float = 5e-3,
-                      scale_by_dim: bool = False, eps: float = 1e-5) -> torch.Tensor:
+def barlow_twins_loss(
+    z1: torch.Tensor, z2: torch.Tensor, lambd: float = 5e-3, scale_by_dim: bool = False, eps: float = 1e-5
+) -> torch.Tensor:
     """Barlow Twins: ``sum_i (1 - C_ii)^2 + lambd * sum_{i != j} C_ij^2``.
 
     ``C`` is :func:`cross_correlation` (computed without forming it, see
@@ -148,9 +152,9 @@ def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float = 5e-3,
         raise ValueError(f"lambd must be >= 0, got {lambd}")
     _check_pair(z1, z2)
     n, d = z1.shape
-    s1, s2 = _standardise(z1, eps), _standardise(z2, eps)       # C = s1^T s2 / N, never formed
+    s1, s2 = _standardise(z1, eps), _standardise(z2, eps)  # C = s1^T s2 / N, never formed
     on_diagonal = (1 - (s1 * s2).sum(0) / n).pow(2).sum()
-    off_diagonal = off_diagonal_square_sum(s1, s2) / n ** 2
+    off_diagonal = off_diagonal_square_sum(s1, s2) / n**2
     loss = on_diagonal + lambd * off_diagonal
     return loss / d if scale_by_dim else loss
 
@@ -215,8 +219,13 @@ def vcreg_loss(z: torch.Tensor, var_weight: float = 25.0, cov_weight: float = 1.
     return var_weight * variance_term(z) + cov_weight * covariance_term(z)
 
 
-def vicreg_loss(z1: torch.Tensor, z2: torch.Tensor, sim_weight: float = 25.0, var_weight: float = 25.0,
-                cov_weight: float = 1.0) -> torch.Tensor:
+def vicreg_loss(
+    z1: torch.Tensor,
+    z2: torch.Tensor,
+    sim_weight: float = 25.0,
+    var_weight: float = 25.0,
+    cov_weight: float = 1.0,
+) -> torch.Tensor:
     """VICReg: ``lambda s(Z, Z') + mu [v(Z) + v(Z')] + nu [c(Z) + c(Z')]``.
 
     :func:`invariance_term` pulls the two views together, :func:`variance_term` keeps every
@@ -229,12 +238,20 @@ def vicreg_loss(z1: torch.Tensor, z2: torch.Tensor, sim_weight: float = 25.0, va
         z1, z2: ``(N, D)`` embeddings, ``N >= 2``.
     """
     _check_pair(z1, z2)
-    return (sim_weight * invariance_term(z1, z2) + var_weight * (variance_term(z1) + variance_term(z2))
-            + cov_weight * (covariance_term(z1) + covariance_term(z2)))
+    return (
+        sim_weight * invariance_term(z1, z2)
+        + var_weight * (variance_term(z1) + variance_term(z2))
+        + cov_weight * (covariance_term(z1) + covariance_term(z2))
+    )
 
 
-def vibcreg_loss(z1: torch.Tensor, z2: torch.Tensor, sim_weight: float = 25.0, var_weight: float = 25.0,
-                 cov_weight: float = 200.0) -> torch.Tensor:
+def vibcreg_loss(
+    z1: torch.Tensor,
+    z2: torch.Tensor,
+    sim_weight: float = 25.0,
+    var_weight: float = 25.0,
+    cov_weight: float = 200.0,
+) -> torch.Tensor:
     """VIbCReg: VICReg with the normalised covariance term.
 
     ``lambda s(Z, Z') + mu [v(Z) + v(Z')] + nu [c_hat(Z) + c_hat(Z')]`` with ``c_hat`` the
@@ -247,8 +264,11 @@ def vibcreg_loss(z1: torch.Tensor, z2: torch.Tensor, sim_weight: float = 25.0, v
         z1, z2: ``(N, D)`` embeddings, ``N >= 2``.
     """
     _check_pair(z1, z2)
-    return (sim_weight * invariance_term(z1, z2) + var_weight * (variance_term(z1) + variance_term(z2))
-            + cov_weight * (normalized_covariance_term(z1) + normalized_covariance_term(z2)))
+    return (
+        sim_weight * invariance_term(z1, z2)
+        + var_weight * (variance_term(z1) + variance_term(z2))
+        + cov_weight * (normalized_covariance_term(z1) + normalized_covariance_term(z2))
+    )
 
 
 # ----------------------------------------------------------------------------- diagnostics
@@ -277,10 +297,10 @@ def effective_rank(z: torch.Tensor) -> torch.Tensor:
     """
     _check_embeddings(z)
     work = z.detach()
-    if work.device.type == "mps":            # Apple GPUs have neither float64 nor eigvalsh
+    if work.device.type == "mps":  # Apple GPUs have neither float64 nor eigvalsh
         work = work.cpu()
     centred = work.double() - work.double().mean(0)
-    finite = torch.isfinite(centred).all()       # a diverged run logs NaN instead of raising
+    finite = torch.isfinite(centred).all()  # a diverged run logs NaN instead of raising
     centred = torch.where(finite, centred, torch.zeros_like(centred))
     gram = centred @ centred.T if centred.shape[0] <= centred.shape[1] else centred.T @ centred
     sigma = torch.linalg.eigvalsh(gram).clamp_min(0).sqrt()
@@ -328,11 +348,19 @@ class IterNorm(nn.Module):
     Input and output: ``(N, D)``.
     """
 
-    def __init__(self, num_features: int, group_size: int = 64, iterations: int = 5, eps: float = 1e-5,
-                 momentum: float = 0.1):
+    def __init__(
+        self,
+        num_features: int,
+        group_size: int = 64,
+        iterations: int = 5,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+    ):
         super().__init__()
         if num_features < 1 or group_size < 1 or num_features % group_size:
-            raise ValueError(f"num_features ({num_features}) must be a positive multiple of group_size ({group_size})")
+            raise ValueError(
+                f"num_features ({num_features}) must be a positive multiple of group_size ({group_size})"
+            )
         if iterations < 1:
             raise ValueError(f"iterations must be >= 1, got {iterations}")
         self.num_features, self.group_size, self.iterations = num_features, group_size, iterations
@@ -348,7 +376,7 @@ class IterNorm(nn.Module):
         sigma = centred @ centred.transpose(1, 2) / n + self.eps * eye
         trace = sigma.diagonal(dim1=1, dim2=2).sum(-1).view(groups, 1, 1)
         sigma_n = sigma / trace
-        p = 1.5 * eye - 0.5 * sigma_n                   # the first step from P_0 = I, without products
+        p = 1.5 * eye - 0.5 * sigma_n  # the first step from P_0 = I, without products
         for _ in range(self.iterations - 1):
             p = 1.5 * p - 0.5 * torch.linalg.matrix_power(p, 3) @ sigma_n
         return p / trace.sqrt()
@@ -363,7 +391,7 @@ class IterNorm(nn.Module):
 
     def _whiten(self, z: torch.Tensor) -> torch.Tensor:
         n = z.shape[0]
-        x = z.T.reshape(-1, self.group_size, n)                     # (G, c, N)
+        x = z.T.reshape(-1, self.group_size, n)  # (G, c, N)
         if self.training:
             if n < 2:
                 raise ValueError("IterNorm needs a batch of at least 2 in training mode")
@@ -378,8 +406,10 @@ class IterNorm(nn.Module):
         return (whitening @ centred).reshape(self.num_features, n).T
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, group_size={self.group_size}, iterations={self.iterations}, "
-                f"eps={self.eps}, momentum={self.momentum}")
+        return (
+            f"{self.num_features}, group_size={self.group_size}, iterations={self.iterations}, "
+            f"eps={self.eps}, momentum={self.momentum}"
+        )
 
 
 class Projector(nn.Sequential):
@@ -398,10 +428,19 @@ class Projector(nn.Sequential):
     Input ``(N, in_dim)``, output ``(N, widths[-1])``.
     """
 
-    def __init__(self, in_dim: int, widths: Sequence[int] = (4096, 4096, 4096), *, iternorm: bool = False,
-                 group_size: int = 64, iterations: int = 5):
+    def __init__(
+        self,
+        in_dim: int,
+        widths: Sequence[int] = (4096, 4096, 4096),
+        *,
+        iternorm: bool = False,
+        group_size: int = 64,
+        iterations: int = 5,
+    ):
         if in_dim < 1 or not widths or any(w < 1 for w in widths):
-            raise ValueError(f"need in_dim >= 1 and a non-empty list of positive widths, got {in_dim}, {widths}")
+            raise ValueError(
+                f"need in_dim >= 1 and a non-empty list of positive widths, got {in_dim}, {widths}"
+            )
         layers: list[nn.Module] = []
         sizes = [in_dim, *widths]
         for d_in, d_out in zip(sizes[:-2], sizes[1:-1]):
@@ -426,7 +465,7 @@ class Projector(nn.Sequential):
         h = torch.cat([a, b])
         for layer in self:
             if isinstance(layer, (nn.BatchNorm1d, IterNorm)) and layer.training:
-                h = torch.cat([layer(h[:n]), layer(h[n:])])           # batch statistics per view
+                h = torch.cat([layer(h[:n]), layer(h[n:])])  # batch statistics per view
             else:
                 h = layer(h)
         return h[:n], h[n:]

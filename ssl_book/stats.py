@@ -18,7 +18,9 @@ from scipy import stats
 def _as_pairs(a, b) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim != 1 or a.shape != b.shape:
-        raise ValueError(f"a and b must be 1-D arrays of one length (one value per seed), got {a.shape}, {b.shape}")
+        raise ValueError(
+            f"a and b must be 1-D arrays of one length (one value per seed), got {a.shape}, {b.shape}"
+        )
     if len(a) < 2:
         raise ValueError(f"need at least 2 seeds, got {len(a)}")
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
@@ -77,8 +79,14 @@ def bootstrap_ci(values, level: float = 0.95, n_resamples: int = 9999, seed: int
         raise ValueError(f"values must be a 1-D array of at least 2 numbers, got shape {values.shape}")
     if np.all(values == values[0]):
         return float(values[0]), float(values[0])
-    result = stats.bootstrap((values,), np.mean, confidence_level=level, n_resamples=n_resamples,
-                             method="percentile", random_state=np.random.default_rng(seed))
+    result = stats.bootstrap(
+        (values,),
+        np.mean,
+        confidence_level=level,
+        n_resamples=n_resamples,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 

@@ -79,8 +79,11 @@ class ResBlock(nn.Module):
 
 
 def _down_block(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, (3, 4), stride=(1, 2), padding=(1, 1), padding_mode="replicate"),
-                         nn.BatchNorm2d(c_out), nn.LeakyReLU())
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, (3, 4), stride=(1, 2), padding=(1, 1), padding_mode="replicate"),
+        nn.BatchNorm2d(c_out),
+        nn.LeakyReLU(),
+    )
 
 
 def _up_conv(c_in: int, c_out: int) -> nn.ConvTranspose2d:
@@ -93,7 +96,9 @@ class STFTEncoder(nn.Module):
     def __init__(self, dim: int = 64, n_down: int = 3, n_resblocks: int = 4, in_channels: int = 2) -> None:
         super().__init__()
         blocks = [_down_block(in_channels, dim)] + [_down_block(dim, dim) for _ in range(n_down - 1)]
-        blocks += [nn.Sequential(ResBlock(dim, inner_norm=True), nn.BatchNorm2d(dim)) for _ in range(n_resblocks)]
+        blocks += [
+            nn.Sequential(ResBlock(dim, inner_norm=True), nn.BatchNorm2d(dim)) for _ in range(n_resblocks)
+        ]
         self.net = nn.Sequential(*blocks)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
@@ -107,12 +112,21 @@ class STFTDecoder(nn.Module):
     doubling the width), then a bilinear resize to exactly ``out_size = (F, T)``.
     """
 
-    def __init__(self, out_size: tuple[int, int], dim: int = 64, n_down: int = 3, n_resblocks: int = 4,
-                 out_channels: int = 2) -> None:
+    def __init__(
+        self,
+        out_size: tuple[int, int],
+        dim: int = 64,
+        n_down: int = 3,
+        n_resblocks: int = 4,
+        out_channels: int = 2,
+    ) -> None:
         super().__init__()
-        blocks: list[nn.Module] = [nn.Sequential(ResBlock(dim, inner_norm=False), nn.BatchNorm2d(dim))
-                                   for _ in range(n_resblocks)]
-        blocks += [nn.Sequential(_up_conv(dim, dim), nn.BatchNorm2d(dim), nn.LeakyReLU()) for _ in range(n_down - 1)]
+        blocks: list[nn.Module] = [
+            nn.Sequential(ResBlock(dim, inner_norm=False), nn.BatchNorm2d(dim)) for _ in range(n_resblocks)
+        ]
+        blocks += [
+            nn.Sequential(_up_conv(dim, dim), nn.BatchNorm2d(dim), nn.LeakyReLU()) for _ in range(n_down - 1)
+        ]
         blocks += [_up_conv(dim, out_channels), _up_conv(out_channels, out_channels)]
         self.net = nn.Sequential(*blocks)
         self.out_size = tuple(out_size)
@@ -167,12 +181,22 @@ class STFTVQVAE(nn.Module):
     row-major (frequency row by frequency row) into ``(batch, F * W')``.
     """
 
-    def __init__(self, length: int, n_fft: int = 8, dim: int = 64, num_codes: int = 32,
-                 downsampled_width: int = 8, n_resblocks: int = 4, **quantizer_options: Any) -> None:
+    def __init__(
+        self,
+        length: int,
+        n_fft: int = 8,
+        dim: int = 64,
+        num_codes: int = 32,
+        downsampled_width: int = 8,
+        n_resblocks: int = 4,
+        **quantizer_options: Any,
+    ) -> None:
         super().__init__()
         rate = downsample_rate(length, n_fft, downsampled_width)
         if dim < 1 or num_codes < 1 or n_resblocks < 0:
-            raise ValueError(f"need dim >= 1, num_codes >= 1, n_resblocks >= 0; got {dim}, {num_codes}, {n_resblocks}")
+            raise ValueError(
+                f"need dim >= 1, num_codes >= 1, n_resblocks >= 0; got {dim}, {num_codes}, {n_resblocks}"
+            )
         self.length, self.n_fft, self.dim, self.num_codes = length, n_fft, dim, num_codes
         self.n_down = n_downsampling_blocks(rate)
         freq, frames = n_fft // 2 + 1, length // max(n_fft // 4, 1) + 1
@@ -203,8 +227,9 @@ class STFTVQVAE(nn.Module):
         if x.ndim == 3 and x.shape[1] == 1:
             x = x[:, 0]
         if x.ndim != 2 or x.shape[1] != self.length:
-            raise ValueError(f"x must have shape (batch, {self.length}) or (batch, 1, {self.length}), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (batch, {self.length}) or (batch, 1, {self.length}), got {tuple(x.shape)}"
+            )
         return x
 
     # ------------------------------------------------------------------ the pieces
@@ -227,8 +252,9 @@ class STFTVQVAE(nn.Module):
         u_hat = self.decoder(z_q)
         return istft(u_hat, self.length, self.n_fft), u_hat
 
-    def reconstruction_loss(self, x: torch.Tensor, x_hat: torch.Tensor, u_hat: torch.Tensor,
-                            u: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def reconstruction_loss(
+        self, x: torch.Tensor, x_hat: torch.Tensor, u_hat: torch.Tensor, u: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(MSE(x, x_hat), MSE(u, u_hat))``; ``u`` defaults to ``STFT(x)``."""
         x = self._check_series(x)
         u = self.to_stft(x) if u is None else u
@@ -251,13 +277,27 @@ class STFTVQVAE(nn.Module):
         vq = self.quantizer(z)
         x_hat, u_hat = self.decode(vq.z_q)
         time_loss, stft_loss = self.reconstruction_loss(x, x_hat, u_hat, u)
-        return TokenizerOutput(x_hat=x_hat, u=u, u_hat=u_hat, z=z, vq=vq, time_loss=time_loss,
-                               stft_loss=stft_loss, loss=time_loss + stft_loss + vq.loss)
+        return TokenizerOutput(
+            x_hat=x_hat,
+            u=u,
+            u_hat=u_hat,
+            z=z,
+            vq=vq,
+            time_loss=time_loss,
+            stft_loss=stft_loss,
+            loss=time_loss + stft_loss + vq.loss,
+        )
 
     # ------------------------------------------------------------------ tokens
     @torch.no_grad()
-    def tokens(self, x: torch.Tensor, *, temperature: float = 0.0, generator: torch.Generator | None = None,
-               batch_size: int = 512) -> torch.Tensor:
+    def tokens(
+        self,
+        x: torch.Tensor,
+        *,
+        temperature: float = 0.0,
+        generator: torch.Generator | None = None,
+        batch_size: int = 512,
+    ) -> torch.Tensor:
         """Token sequences ``(B, F * W')`` long, computed in eval mode (no codebook update).
 
         ``temperature = 0`` takes the nearest code; ``temperature > 0`` draws each token from
@@ -267,8 +307,10 @@ class STFTVQVAE(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            out = [self.quantizer.sample_indices(self.encode(x[i:i + batch_size]), temperature, generator)
-                   for i in range(0, len(x), batch_size)]
+            out = [
+                self.quantizer.sample_indices(self.encode(x[i : i + batch_size]), temperature, generator)
+                for i in range(0, len(x), batch_size)
+            ]
         finally:
             self.train(was_training)
         return torch.cat(out).flatten(1)
@@ -285,8 +327,10 @@ class STFTVQVAE(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            out = [self.decode(self.tokens_to_latents(tokens[i:i + batch_size]))[0]
-                   for i in range(0, len(tokens), batch_size)]
+            out = [
+                self.decode(self.tokens_to_latents(tokens[i : i + batch_size]))[0]
+                for i in range(0, len(tokens), batch_size)
+            ]
         finally:
             self.train(was_training)
         return torch.cat(out)
@@ -316,7 +360,7 @@ def evaluate_tokenizer(model: STFTVQVAE, x: torch.Tensor, batch_size: int = 512)
     indices = []
     try:
         for i in range(0, len(x), batch_size):
-            out = model(x[i:i + batch_size])
+            out = model(x[i : i + batch_size])
             weight = len(out.x_hat) / len(x)
             for name in ("loss", "time_loss", "stft_loss"):
                 totals[name] += weight * getattr(out, name).item()
@@ -328,9 +372,19 @@ def evaluate_tokenizer(model: STFTVQVAE, x: torch.Tensor, batch_size: int = 512)
     return totals
 
 
-def train_tokenizer(model: STFTVQVAE, x_train, *, steps: int, batch_size: int = 128, lr: float = 1e-3,
-                    weight_decay: float = 1e-3, seed: int = 0, x_val=None, eval_every: int = 0,
-                    desc: str = "tokenizer") -> TokenizerHistory:
+def train_tokenizer(
+    model: STFTVQVAE,
+    x_train,
+    *,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-3,
+    seed: int = 0,
+    x_val=None,
+    eval_every: int = 0,
+    desc: str = "tokenizer",
+) -> TokenizerHistory:
     """Train the tokenizer (stage 1 of the thesis's baseline) with AdamW and a cosine schedule.
 
     Args:

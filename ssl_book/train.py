@@ -19,8 +19,14 @@ from torch import nn
 from ssl_book.progress import progress
 
 
-def minibatches(n: int, batch_size: int, generator: torch.Generator, *, device: torch.device | str = "cpu",
-                shuffle: bool = True) -> Iterator[torch.Tensor]:
+def minibatches(
+    n: int,
+    batch_size: int,
+    generator: torch.Generator,
+    *,
+    device: torch.device | str = "cpu",
+    shuffle: bool = True,
+) -> Iterator[torch.Tensor]:
     """Endless index batches over ``n`` samples, reshuffled every epoch.
 
     Yields ``(batch_size,)`` long tensors on ``device``; every sample is seen once per epoch.
@@ -73,7 +79,9 @@ def autocast_to(device: torch.device | str, precision: str) -> AbstractContextMa
 
 def cosine_lr(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
     """Cosine decay from the optimizer's learning rate to 0 over ``steps`` steps, no warm-up."""
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+    )
 
 
 @torch.no_grad()
@@ -81,7 +89,7 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> 
     """Model outputs for every row of ``x`` in eval mode, batch by batch: ``(n, ...)``."""
     was_training = model.training
     model.eval()
-    out = torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    out = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
     model.train(was_training)
     return out
 
@@ -91,10 +99,23 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return (predict_logits(model, x).argmax(-1) == y).float().mean().item()
 
 
-def fit_classifier(model: nn.Module, x_train, y_train, *, steps: int, batch_size: int = 128,
-                   lr: float = 1e-3, weight_decay: float = 1e-5, x_val=None, y_val=None,
-                   eval_every: int = 0, device: torch.device | str | None = None, seed: int = 0,
-                   desc: str = "training", precision: str = "fp32") -> History:
+def fit_classifier(
+    model: nn.Module,
+    x_train,
+    y_train,
+    *,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-5,
+    x_val=None,
+    y_val=None,
+    eval_every: int = 0,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    desc: str = "training",
+    precision: str = "fp32",
+) -> History:
     """Train ``model`` with cross-entropy, AdamW and a cosine learning-rate schedule.
 
     Args:
@@ -113,7 +134,7 @@ def fit_classifier(model: nn.Module, x_train, y_train, *, steps: int, batch_size
     if steps < 1:
         raise ValueError(f"steps must be positive, got {steps}")
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    autocast_to(device, precision)                          # rejects an unknown precision early
+    autocast_to(device, precision)  # rejects an unknown precision early
     model.to(device).train()
     x = as_tensor(x_train, torch.float32, device)
     y = as_tensor(y_train, torch.long, device)

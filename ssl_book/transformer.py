@@ -31,15 +31,19 @@ def _check_mask(mask: torch.Tensor, scores_shape: torch.Size) -> None:
     try:
         torch.broadcast_shapes(mask.shape, scores_shape)
     except RuntimeError:
-        raise ValueError(f"mask of shape {tuple(mask.shape)} does not broadcast to the attention "
-                         f"scores' shape {tuple(scores_shape)} (..., L_q, L_k)") from None
+        raise ValueError(
+            f"mask of shape {tuple(mask.shape)} does not broadcast to the attention "
+            f"scores' shape {tuple(scores_shape)} (..., L_q, L_k)"
+        ) from None
     if mask.dtype == torch.bool:
         if not mask.any(-1).all():
-            raise ValueError("the boolean mask leaves a query with no key to attend to "
-                             "(a row of the mask is all False)")
+            raise ValueError(
+                "the boolean mask leaves a query with no key to attend to (a row of the mask is all False)"
+            )
     elif not mask.is_floating_point():
-        raise ValueError(f"mask must be boolean (True = may attend) or an additive float mask, "
-                         f"got dtype {mask.dtype}")
+        raise ValueError(
+            f"mask must be boolean (True = may attend) or an additive float mask, got dtype {mask.dtype}"
+        )
 
 
 def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -56,19 +60,21 @@ def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | Non
         ``(..., L_q, L_k)`` weights; each row is a probability distribution over the keys.
     """
     if q.ndim < 2 or k.ndim < 2:
-        raise ValueError("q and k need at least 2 dimensions (..., length, d), "
-                         f"got {tuple(q.shape)} and {tuple(k.shape)}")
+        raise ValueError(
+            f"q and k need at least 2 dimensions (..., length, d), got {tuple(q.shape)} and {tuple(k.shape)}"
+        )
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"queries and keys must have the same size d, got {q.shape[-1]} and {k.shape[-1]}")
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])   # (..., L_q, L_k)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., L_q, L_k)
     if mask is not None:
         _check_mask(mask, scores.shape)
         scores = scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask
     return scores.softmax(dim=-1)
 
 
-def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                                 mask: torch.Tensor | None = None) -> torch.Tensor:
+def scaled_dot_product_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """Attention(q, k, v) = softmax(q kᵀ / √d) v  (Vaswani et al. 2017, eq. 1).
 
     Args:
@@ -108,8 +114,9 @@ class MultiHeadAttention(nn.Module):
         bias: whether the projections have biases.
     """
 
-    def __init__(self, dim: int, heads: int, head_dim: int | None = None, dropout: float = 0.0,
-                 bias: bool = True):
+    def __init__(
+        self, dim: int, heads: int, head_dim: int | None = None, dropout: float = 0.0, bias: bool = True
+    ):
         super().__init__()
         if dim < 1 or heads < 1:
             raise ValueError(f"dim and heads must be positive, got dim={dim}, heads={heads}")
@@ -129,12 +136,16 @@ class MultiHeadAttention(nn.Module):
         self.to_out = nn.Linear(inner, dim, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
-    def _split_heads(self, x: torch.Tensor) -> torch.Tensor:   # (B, L, h*d) -> (B, h, L, d)
+    def _split_heads(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, h*d) -> (B, h, L, d)
         return x.unflatten(-1, (self.heads, self.head_dim)).transpose(1, 2)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
-                mask: torch.Tensor | None = None,
-                return_weights: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        return_weights: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Attend from ``x`` to ``context`` (default: ``x`` itself, self-attention).
 
         Args:
@@ -151,36 +162,46 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"x must be (batch, length, {self.dim}), got {tuple(x.shape)}")
         context = x if context is None else context
         if context.ndim != 3 or context.shape[0] != x.shape[0] or context.shape[-1] != self.dim:
-            raise ValueError(f"context must be ({x.shape[0]}, length, {self.dim}), got {tuple(context.shape)}")
+            raise ValueError(
+                f"context must be ({x.shape[0]}, length, {self.dim}), got {tuple(context.shape)}"
+            )
         q = self._split_heads(self.to_q(x))
         k = self._split_heads(self.to_k(context))
         v = self._split_heads(self.to_v(context))
         if return_weights:
-            weights = attention_weights(q, k, mask)               # (B, h, L_q, L_k)
-            heads_out = self.dropout(weights) @ v                  # (B, h, L_q, head_dim)
+            weights = attention_weights(q, k, mask)  # (B, h, L_q, L_k)
+            heads_out = self.dropout(weights) @ v  # (B, h, L_q, head_dim)
         else:
             # The same computation as above (tested), in PyTorch's fused kernel: no (L_q, L_k)
             # weights are kept for the backward pass, which makes training faster.
             if mask is not None:
                 _check_mask(mask, (*q.shape[:-1], k.shape[-2]))
-            heads_out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                                       dropout_p=self.dropout.p if self.training else 0.0)
-        out = self.to_out(heads_out.transpose(1, 2).flatten(2))    # (B, L_q, dim)
+            heads_out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=self.dropout.p if self.training else 0.0
+            )
+        out = self.to_out(heads_out.transpose(1, 2).flatten(2))  # (B, L_q, dim)
         return (out, weights) if return_weights else out
 
     @torch.no_grad()
     def load_from_torch(self, reference: nn.MultiheadAttention) -> MultiHeadAttention:
         """Copy the weights of a batch-first ``torch.nn.MultiheadAttention`` with the same
         ``dim`` and ``heads`` (its packed ``in_proj`` holds q, k, v stacked). Returns self."""
-        if (reference.embed_dim != self.dim or reference.num_heads != self.heads
-                or self.head_dim * self.heads != self.dim):
-            raise ValueError("the reference must have the same dim and heads, and head_dim must be dim // heads")
+        if (
+            reference.embed_dim != self.dim
+            or reference.num_heads != self.heads
+            or self.head_dim * self.heads != self.dim
+        ):
+            raise ValueError(
+                "the reference must have the same dim and heads, and head_dim must be dim // heads"
+            )
         if reference.in_proj_weight is None:
-            raise ValueError("the reference must use a packed in_proj_weight (same dim for query, key, value)")
+            raise ValueError(
+                "the reference must use a packed in_proj_weight (same dim for query, key, value)"
+            )
         for i, layer in enumerate((self.to_q, self.to_k, self.to_v)):
-            layer.weight.copy_(reference.in_proj_weight[i * self.dim:(i + 1) * self.dim])
+            layer.weight.copy_(reference.in_proj_weight[i * self.dim : (i + 1) * self.dim])
             if layer.bias is not None:
-                layer.bias.copy_(reference.in_proj_bias[i * self.dim:(i + 1) * self.dim])
+                layer.bias.copy_(reference.in_proj_bias[i * self.dim : (i + 1) * self.dim])
         self.to_out.weight.copy_(reference.out_proj.weight)
         if self.to_out.bias is not None:
             self.to_out.bias.copy_(reference.out_proj.bias)
@@ -196,10 +217,10 @@ def sinusoidal_positions(length: int, dim: int, base: float = 10000.0) -> torch.
     """
     if length < 1 or dim < 2 or dim % 2:
         raise ValueError(f"need length >= 1 and an even dim >= 2, got length={length}, dim={dim}")
-    positions = torch.arange(length, dtype=torch.float32)[:, None]                 # (length, 1)
-    frequencies = base ** (-torch.arange(0, dim, 2, dtype=torch.float32) / dim)     # (dim/2,)
-    angles = positions * frequencies                                                # (length, dim/2)
-    return torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(1)             # (length, dim)
+    positions = torch.arange(length, dtype=torch.float32)[:, None]  # (length, 1)
+    frequencies = base ** (-torch.arange(0, dim, 2, dtype=torch.float32) / dim)  # (dim/2,)
+    angles = positions * frequencies  # (length, dim/2)
+    return torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(1)  # (length, dim)
 
 
 class _PositionalEncoding(nn.Module):
@@ -222,7 +243,7 @@ class SinusoidalPositionalEncoding(_PositionalEncoding):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)
-        return x + self.table[:x.shape[1]]
+        return x + self.table[: x.shape[1]]
 
 
 class LearnedPositionalEncoding(_PositionalEncoding):
@@ -239,7 +260,7 @@ class LearnedPositionalEncoding(_PositionalEncoding):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)
-        return x + self.table[:x.shape[1]]
+        return x + self.table[: x.shape[1]]
 
 
 class FP32RMSNorm(nn.RMSNorm):
@@ -270,8 +291,16 @@ class EncoderLayer(nn.Module):
     ``MLP = Linear(dim, mlp_ratio·dim) → GELU → Dropout → Linear(·, dim)``.
     """
 
-    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, dropout: float = 0.0, *,
-                 norm: str = "layer", head_dim: int | None = None):
+    def __init__(
+        self,
+        dim: int,
+        heads: int,
+        mlp_ratio: float = 4.0,
+        dropout: float = 0.0,
+        *,
+        norm: str = "layer",
+        head_dim: int | None = None,
+    ):
         super().__init__()
         if mlp_ratio <= 0:
             raise ValueError(f"mlp_ratio must be positive, got {mlp_ratio}")
@@ -279,15 +308,18 @@ class EncoderLayer(nn.Module):
         self.norm_attention = make_norm(norm, dim)
         self.attention = MultiHeadAttention(dim, heads, head_dim=head_dim, dropout=dropout)
         self.norm_mlp = make_norm(norm, dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, dim))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, dim)
+        )
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
-                return_weights: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, return_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``(B, L, dim)`` -> ``(B, L, dim)`` (and the ``(B, heads, L, L)`` weights if asked)."""
         if return_weights:
             attended, weights = self.attention(self.norm_attention(x), mask=mask, return_weights=True)
-        else:                             # without weights, attention runs in the fused kernel
+        else:  # without weights, attention runs in the fused kernel
             attended, weights = self.attention(self.norm_attention(x), mask=mask), None
         x = x + self.dropout(attended)
         x = x + self.dropout(self.mlp(self.norm_mlp(x)))
@@ -309,18 +341,29 @@ class TransformerEncoder(nn.Module):
         head_dim: size of each attention head (default ``dim // heads``).
     """
 
-    def __init__(self, dim: int, depth: int, heads: int, mlp_ratio: float = 4.0, dropout: float = 0.0,
-                 *, norm: str = "layer", head_dim: int | None = None):
+    def __init__(
+        self,
+        dim: int,
+        depth: int,
+        heads: int,
+        mlp_ratio: float = 4.0,
+        dropout: float = 0.0,
+        *,
+        norm: str = "layer",
+        head_dim: int | None = None,
+    ):
         super().__init__()
         if depth < 1:
             raise ValueError(f"depth must be positive, got {depth}")
         self.dim = dim
-        self.layers = nn.ModuleList(EncoderLayer(dim, heads, mlp_ratio, dropout, norm=norm, head_dim=head_dim)
-                                    for _ in range(depth))
+        self.layers = nn.ModuleList(
+            EncoderLayer(dim, heads, mlp_ratio, dropout, norm=norm, head_dim=head_dim) for _ in range(depth)
+        )
         self.final_norm = make_norm(norm, dim)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
-                return_weights: bool = False) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, return_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         """``(B, L, dim)`` -> ``(B, L, dim)``; with ``return_weights`` also the list of each
         layer's attention weights ``(B, heads, L, L)``."""
         if x.ndim != 3 or x.shape[-1] != self.dim:
@@ -330,7 +373,7 @@ class TransformerEncoder(nn.Module):
             if return_weights:
                 x, weights = layer(x, mask=mask, return_weights=True)
                 all_weights.append(weights)
-            else:                         # without weights, attention runs in the fused kernel
+            else:  # without weights, attention runs in the fused kernel
                 x = layer(x, mask=mask)
         x = self.final_norm(x)
         return (x, all_weights) if return_weights else x

@@ -90,14 +90,20 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     ``0.5 * sum(mu^2 + exp(logvar) - 1 - logvar)``. Shapes: ``(..., d), (..., d) -> (...)``.
     """
     if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+        raise ValueError(
+            f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}"
+        )
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)
 
 
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def reparameterize(
+    mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """A draw ``z = mu + exp(logvar / 2) * eps`` with ``eps ~ N(0, I)``: differentiable in ``mu, logvar``."""
     if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+        raise ValueError(
+            f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}"
+        )
     eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + (0.5 * logvar).exp() * eps
 
@@ -105,7 +111,9 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
 def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, obs_std: float = 1.0) -> torch.Tensor:
     """``-log N(x; x_hat, obs_std^2 I)`` summed over the last axis: ``(B, L) -> (B,)``."""
     if x.shape != x_hat.shape:
-        raise ValueError(f"x and x_hat must have the same shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}")
+        raise ValueError(
+            f"x and x_hat must have the same shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}"
+        )
     if obs_std <= 0:
         raise ValueError(f"obs_std must be positive, got {obs_std}")
     squared = (x - x_hat).pow(2).sum(-1) / (2 * obs_std**2)
@@ -125,8 +133,15 @@ class ELBOTerms:
     loss: torch.Tensor
 
 
-def elbo_terms(x: torch.Tensor, x_hat: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *,
-               beta: float = 1.0, obs_std: float = 1.0) -> ELBOTerms:
+def elbo_terms(
+    x: torch.Tensor,
+    x_hat: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    *,
+    beta: float = 1.0,
+    obs_std: float = 1.0,
+) -> ELBOTerms:
     """The ELBO of a Gaussian VAE with a one-sample reconstruction term (Kingma and Welling).
 
     Args:
@@ -141,8 +156,12 @@ def elbo_terms(x: torch.Tensor, x_hat: torch.Tensor, mu: torch.Tensor, logvar: t
         raise ValueError(f"x has {len(x)} rows but mu has {len(mu)}")
     reconstruction = gaussian_nll(x, x_hat, obs_std)
     kl = gaussian_kl(mu, logvar)
-    return ELBOTerms(reconstruction=reconstruction, kl=kl, elbo=-(reconstruction + kl),
-                     loss=(reconstruction + beta * kl).mean())
+    return ELBOTerms(
+        reconstruction=reconstruction,
+        kl=kl,
+        elbo=-(reconstruction + kl),
+        loss=(reconstruction + beta * kl).mean(),
+    )
 
 
 @dataclass
@@ -166,8 +185,15 @@ class GaussianVAE(nn.Module):
         obs_std: standard deviation of the likelihood ``p(x | z) = N(x_hat, obs_std^2 I)``.
     """
 
-    def __init__(self, length: int, latent_dim: int = 8, hidden: Sequence[int] = (128, 64), *,
-                 beta: float = 1.0, obs_std: float = 1.0) -> None:
+    def __init__(
+        self,
+        length: int,
+        latent_dim: int = 8,
+        hidden: Sequence[int] = (128, 64),
+        *,
+        beta: float = 1.0,
+        obs_std: float = 1.0,
+    ) -> None:
         super().__init__()
         if length < 1 or latent_dim < 1:
             raise ValueError(f"length and latent_dim must be positive, got {length}, {latent_dim}")
@@ -226,9 +252,18 @@ class AutoencoderHistory:
     loss: list[float] = field(default_factory=list)
 
 
-def train_autoencoder(model: Autoencoder | GaussianVAE, x_train, *, steps: int, batch_size: int = 128,
-                      lr: float = 1e-3, weight_decay: float = 1e-4, seed: int = 0,
-                      desc: str = "autoencoder", disable_progress: bool = False) -> AutoencoderHistory:
+def train_autoencoder(
+    model: Autoencoder | GaussianVAE,
+    x_train,
+    *,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+    desc: str = "autoencoder",
+    disable_progress: bool = False,
+) -> AutoencoderHistory:
     """Minimise ``model.loss(batch)`` with AdamW and a cosine schedule.
 
     Works for any module with a ``loss(x) -> scalar`` method (the MSE of an

@@ -87,8 +87,9 @@ def squared_distances(rows: torch.Tensor, codebook: torch.Tensor) -> torch.Tenso
     dtype = torch.promote_types(torch.promote_types(rows.dtype, codebook.dtype), torch.float32)
     with torch.autocast(rows.device.type, enabled=False):
         rows, codebook = rows.to(dtype), codebook.to(dtype)
-        return (rows.pow(2).sum(1, keepdim=True) - 2 * rows @ codebook.T
-                + codebook.pow(2).sum(1)[None, :]).clamp_min(0)
+        return (
+            rows.pow(2).sum(1, keepdim=True) - 2 * rows @ codebook.T + codebook.pow(2).sum(1)[None, :]
+        ).clamp_min(0)
 
 
 def orthogonal_loss(codebook: torch.Tensor) -> torch.Tensor:
@@ -108,8 +109,9 @@ def orthogonal_loss(codebook: torch.Tensor) -> torch.Tensor:
     return (gram - torch.eye(k, device=codebook.device, dtype=codebook.dtype)).pow(2).sum() / k**2
 
 
-def kmeans_plus_plus(rows: torch.Tensor, num_clusters: int,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
+def kmeans_plus_plus(
+    rows: torch.Tensor, num_clusters: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """k-means++ seeding (Arthur and Vassilvitskii 2007): each new centre is a row drawn with
     probability proportional to its squared distance to the nearest centre chosen so far.
 
@@ -120,7 +122,7 @@ def kmeans_plus_plus(rows: torch.Tensor, num_clusters: int,
     closest = squared_distances(rows, rows[first][None])[:, 0]
     for _ in range(1, num_clusters):
         weights = closest.double().cpu()
-        if weights.sum() <= 0:                      # fewer distinct rows than clusters
+        if weights.sum() <= 0:  # fewer distinct rows than clusters
             weights = torch.ones_like(weights)
         pick = torch.multinomial(weights, 1, generator=generator).item()
         centres.append(rows[pick])
@@ -128,8 +130,9 @@ def kmeans_plus_plus(rows: torch.Tensor, num_clusters: int,
     return torch.stack(centres)
 
 
-def kmeans(rows: torch.Tensor, num_clusters: int, iterations: int = 10,
-           generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def kmeans(
+    rows: torch.Tensor, num_clusters: int, iterations: int = 10, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Lloyd's k-means (assign every row to its nearest centre, move every centre to the mean
     of its rows, repeat) from a k-means++ start.
 
@@ -183,9 +186,19 @@ class VectorQuantizer(nn.Module):
     ``(K, D)`` (EMA of the sums of assigned vectors).
     """
 
-    def __init__(self, num_codes: int = 32, dim: int = 64, *, ema: bool = True, decay: float = 0.9,
-                 eps: float = 1e-5, commitment_weight: float = 1.0, kmeans_init: bool = False,
-                 dead_code_threshold: float = 0.0, orthogonal_weight: float = 0.0) -> None:
+    def __init__(
+        self,
+        num_codes: int = 32,
+        dim: int = 64,
+        *,
+        ema: bool = True,
+        decay: float = 0.9,
+        eps: float = 1e-5,
+        commitment_weight: float = 1.0,
+        kmeans_init: bool = False,
+        dead_code_threshold: float = 0.0,
+        orthogonal_weight: float = 0.0,
+    ) -> None:
         super().__init__()
         if num_codes < 1 or dim < 1:
             raise ValueError(f"num_codes and dim must be positive, got num_codes={num_codes}, dim={dim}")
@@ -193,14 +206,18 @@ class VectorQuantizer(nn.Module):
             raise ValueError(f"decay must be in [0, 1), got {decay}")
         if eps <= 0:
             raise ValueError(f"eps must be positive, got {eps}")
-        for name, value in (("commitment_weight", commitment_weight),
-                            ("dead_code_threshold", dead_code_threshold),
-                            ("orthogonal_weight", orthogonal_weight)):
+        for name, value in (
+            ("commitment_weight", commitment_weight),
+            ("dead_code_threshold", dead_code_threshold),
+            ("orthogonal_weight", orthogonal_weight),
+        ):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
         if ema and orthogonal_weight > 0:
-            raise ValueError("orthogonal_weight > 0 needs a codebook learned by gradient (ema=False): "
-                             "the EMA update overwrites the codebook every step")
+            raise ValueError(
+                "orthogonal_weight > 0 needs a codebook learned by gradient (ema=False): "
+                "the EMA update overwrites the codebook every step"
+            )
         self.num_codes, self.dim = num_codes, dim
         self.ema, self.decay, self.eps = ema, decay, eps
         self.commitment_weight = commitment_weight
@@ -223,9 +240,11 @@ class VectorQuantizer(nn.Module):
         return self.embed
 
     def extra_repr(self) -> str:
-        return (f"num_codes={self.num_codes}, dim={self.dim}, ema={self.ema}, decay={self.decay}, "
-                f"commitment_weight={self.commitment_weight}, kmeans_init={self.kmeans_init}, "
-                f"dead_code_threshold={self.dead_code_threshold}, orthogonal_weight={self.orthogonal_weight}")
+        return (
+            f"num_codes={self.num_codes}, dim={self.dim}, ema={self.ema}, decay={self.decay}, "
+            f"commitment_weight={self.commitment_weight}, kmeans_init={self.kmeans_init}, "
+            f"dead_code_threshold={self.dead_code_threshold}, orthogonal_weight={self.orthogonal_weight}"
+        )
 
     # ----------------------------------------------------------------------------- checks
     def _check_input(self, z: torch.Tensor) -> None:
@@ -242,8 +261,10 @@ class VectorQuantizer(nn.Module):
         if not isinstance(indices, torch.Tensor) or indices.is_floating_point() or indices.is_complex():
             raise ValueError("indices must be an integer tensor")
         if indices.numel() and (indices.min() < 0 or indices.max() >= self.num_codes):
-            raise ValueError(f"indices must lie in [0, {self.num_codes}), got range "
-                             f"[{indices.min().item()}, {indices.max().item()}]")
+            raise ValueError(
+                f"indices must lie in [0, {self.num_codes}), got range "
+                f"[{indices.min().item()}, {indices.max().item()}]"
+            )
 
     # ----------------------------------------------------------------------------- lookups
     def nearest(self, z: torch.Tensor) -> torch.Tensor:
@@ -257,8 +278,9 @@ class VectorQuantizer(nn.Module):
         self._check_indices(indices)
         return self.embed[indices.long()].movedim(-1, 1)
 
-    def sample_indices(self, z: torch.Tensor, temperature: float = 1.0,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample_indices(
+        self, z: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Stochastic code assignment from ``softmax(-||z - e_k||^2 / temperature)``.
 
         The thesis draws its stage-2 training targets this way (temperature 1), following
@@ -287,10 +309,10 @@ class VectorQuantizer(nn.Module):
     @torch.no_grad()
     def _initialise_with_kmeans(self, rows: torch.Tensor) -> None:
         centres, counts = kmeans(rows, self.num_codes)
-        counts = counts.clamp_min(1.0)        # an empty cluster keeps its centre under EMA
+        counts = counts.clamp_min(1.0)  # an empty cluster keeps its centre under EMA
         self.embed.copy_(centres)
         self.cluster_size.copy_(counts)
-        if self.ema:                          # consistent statistics: embed_avg / cluster_size = centres
+        if self.ema:  # consistent statistics: embed_avg / cluster_size = centres
             self.embed_avg.copy_(centres * counts[:, None])
         self.initialized.fill_(True)
 
@@ -302,7 +324,7 @@ class VectorQuantizer(nn.Module):
             self._update_in_full_precision(rows.to(self.embed.dtype), indices)
 
     def _update_in_full_precision(self, rows: torch.Tensor, indices: torch.Tensor) -> None:
-        one_hot = F.one_hot(indices, self.num_codes).to(rows.dtype)          # (N, K)
+        one_hot = F.one_hot(indices, self.num_codes).to(rows.dtype)  # (N, K)
         # Under DDP every rank sees part of the batch: sum the statistics over ranks so that all
         # ranks keep the same codebook, the one a single process would have (no-op when alone).
         counts = all_reduce_sum_(one_hot.sum(0))
@@ -337,7 +359,7 @@ class VectorQuantizer(nn.Module):
         if self.training and not bool(self.initialized):
             self._initialise_with_kmeans(rows.detach())
         indices = squared_distances(rows.detach(), self.embed.detach()).argmin(1)
-        codes = self.embed[indices]                                           # (N, D)
+        codes = self.embed[indices]  # (N, D)
         z_q = unflatten_positions(codes, z.shape)
         if self.training:
             self._update(rows.detach(), indices)
@@ -356,6 +378,12 @@ class VectorQuantizer(nn.Module):
         # rounding of z + (e - z). Exact codes keep exact ties where one code fills several
         # positions, so a max-pool over them does not depend on the last bits of z.
         straight_through = z_q.detach() + (z - z.detach())
-        return VQOutput(z_q=straight_through, indices=index_map, loss=loss,
-                        commitment_loss=commitment, codebook_loss=codebook_loss,
-                        orthogonal_loss=orthogonal, perplexity=perplexity)
+        return VQOutput(
+            z_q=straight_through,
+            indices=index_map,
+            loss=loss,
+            commitment_loss=commitment,
+            codebook_loss=codebook_loss,
+            orthogonal_loss=orthogonal,
+            perplexity=perplexity,
+        )

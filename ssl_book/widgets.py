@@ -22,9 +22,14 @@ def _format_params(params: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
-def interactive_figure(draw: DrawFn, controls: Mapping[str, widgets.ValueWidget],
-                       static: Sequence[Mapping[str, Any]] | None = None,
-                       *, width: float = 4.0, height: float = 3.0) -> widgets.VBox:
+def interactive_figure(
+    draw: DrawFn,
+    controls: Mapping[str, widgets.ValueWidget],
+    static: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    width: float = 4.0,
+    height: float = 3.0,
+) -> widgets.VBox:
     """Draw ``draw(ax, **params)`` statically, then return a widget to explore ``params``.
 
     Args:
@@ -44,13 +49,14 @@ def interactive_figure(draw: DrawFn, controls: Mapping[str, widgets.ValueWidget]
     settings = [dict(defaults, **s) for s in (static or [{}])]
     unknown = {k for s in settings for k in s} - set(defaults)
     if unknown:
-        raise ValueError(f"static settings name unknown parameters {sorted(unknown)}; "
-                         f"known: {sorted(defaults)}")
+        raise ValueError(
+            f"static settings name unknown parameters {sorted(unknown)}; known: {sorted(defaults)}"
+        )
 
     fig, axes = subplots(1, len(settings), width=width, height=height, squeeze=False)
     for ax, params in zip(axes[0], settings):
         draw(ax, **params)
-        if len(settings) > 1 and not ax.get_title():   # tell untitled panels apart by their parameters
+        if len(settings) > 1 and not ax.get_title():  # tell untitled panels apart by their parameters
             ax.set_title(_format_params(params), fontsize=9)
     plt.show()
 
@@ -64,4 +70,3 @@ def interactive_figure(draw: DrawFn, controls: Mapping[str, widgets.ValueWidget]
             control.continuous_update = False
     output = widgets.interactive_output(redraw, dict(controls))
     return widgets.VBox([widgets.HBox(list(controls.values())), output])
-

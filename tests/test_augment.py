@@ -24,7 +24,7 @@ def gen(seed: int = 0) -> torch.Generator:
 def series() -> torch.Tensor:
     t = torch.linspace(0, 1, 64)
     phases = torch.linspace(0, 3, 6)[:, None]
-    return torch.sin(2 * np.pi * 3 * t + phases) + 0.5 * t          # (6, 64), smooth
+    return torch.sin(2 * np.pi * 3 * t + phases) + 0.5 * t  # (6, 64), smooth
 
 
 @pytest.mark.parametrize("name", [*SINGLE_OPS, *(f"set:{s}" for s in A.AUGMENTATION_SETS)])
@@ -34,7 +34,7 @@ def test_shape_dtype_reproducibility(name, series):
     assert out.shape == series.shape and out.dtype == series.dtype
     assert torch.equal(out, op(series, gen(1))), "same generator state must give the same view"
     assert not torch.allclose(out, op(series, gen(2))), "another seed should give another view"
-    channel = op(series[:, None], gen(1))                            # (batch, 1, length) works too
+    channel = op(series[:, None], gen(1))  # (batch, 1, length) works too
     assert channel.shape == (6, 1, 64) and torch.allclose(channel[:, 0], out)
 
 
@@ -54,7 +54,7 @@ def test_gaussian_noise_has_the_stated_std():
 
 
 def test_amplitude_resize_is_one_factor_per_series(series):
-    x = series.abs() + 1                                             # no division by zero
+    x = series.abs() + 1  # no division by zero
     out = A.amplitude_resize(x.repeat(500, 1), gen(), sigma=0.2)
     ratio = out / x.repeat(500, 1)
     assert torch.allclose(ratio, ratio[:, :1].expand_as(ratio), atol=1e-6), "one factor per series"
@@ -67,8 +67,8 @@ def numpy_window_warp(x: np.ndarray, start: int, scale: float, window: int) -> n
     """The tsgm recipe, one series at a time: resample the window, concatenate, resample all."""
     length = len(x)
     m = max(int(round(window * scale)), 2)
-    warped_window = np.interp(np.linspace(0, window - 1, m), np.arange(window), x[start:start + window])
-    joined = np.concatenate([x[:start], warped_window, x[start + window:]])
+    warped_window = np.interp(np.linspace(0, window - 1, m), np.arange(window), x[start : start + window])
+    joined = np.concatenate([x[:start], warped_window, x[start + window :]])
     return np.interp(np.arange(length), np.linspace(0, length - 1, len(joined)), joined)
 
 
@@ -116,7 +116,7 @@ def test_crop_reads_a_stretched_window():
 
 
 def test_stft_round_trip_is_the_identity_up_to_rounding(series):
-    x = series.repeat(1, 2)                                        # length 128
+    x = series.repeat(1, 2)  # length 128
     assert torch.allclose(A.stft_round_trip(x, n_fft=32), x, atol=1e-5)
     direct = istft(stft(x, n_fft=32), x.shape[-1], n_fft=32)
     assert torch.equal(A.stft_round_trip(x), direct)
@@ -130,7 +130,9 @@ def test_augmentation_sets_compose_as_documented(series):
     g = gen(6)
     warped = A.amplitude_resize(A.window_warp(series, g), g)
     assert torch.equal(A.augment(series, "warp", gen(6)), A.stft_round_trip(warped))
-    assert torch.equal(A.augment(series, "slice", gen(7)), A.stft_round_trip(A.slice_and_shuffle(series, gen(7))))
+    assert torch.equal(
+        A.augment(series, "slice", gen(7)), A.stft_round_trip(A.slice_and_shuffle(series, gen(7)))
+    )
 
 
 def test_bad_inputs_raise_clear_errors(series):

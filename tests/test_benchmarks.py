@@ -12,9 +12,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_pipeline_speed_writes_rates_flops_and_provenance(tmp_path):
     output = tmp_path / "speed.json"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pipeline_speed.py"), "--device", "cpu",
-                    "--cases", "stage1-baseline-ECG5000", "--steps", "1", "--output", str(output)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "pipeline_speed.py"),
+            "--device",
+            "cpu",
+            "--cases",
+            "stage1-baseline-ECG5000",
+            "--steps",
+            "1",
+            "--output",
+            str(output),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     record = json.loads(output.read_text())
     (row,) = record["rows"]
     assert row["case"] == "stage1-baseline-ECG5000"
@@ -35,12 +49,27 @@ def test_full_protocol_benchmark_counts_flops_and_tabulates(tmp_path, monkeypatc
     counts = full_protocol.flops_per_part("vibcreg-gauss")
     baseline = full_protocol.flops_per_part("baseline")
     assert set(counts) == {"stage1", "stage2", "evaluator", "cas"}
-    assert counts["stage1"] > 3 * baseline["stage1"]          # the 4096-wide projector dominates
-    assert counts["stage2"] == pytest.approx(baseline["stage2"], rel=1e-3) and counts["cas"] == baseline["cas"]
-    row = {"run": "baseline", "seed": 1, "user_seconds": 60.0, "system_seconds": 6.0, "minor_page_faults": 2e6,
-           "parts_seconds": full_protocol.part_seconds({"timing": {
-               "stage1": {"seconds": 30.0}, "stage2": {"seconds": 90.0}, "evaluation_seconds": 200.0,
-               "total_seconds": 330.0}})}
+    assert counts["stage1"] > 3 * baseline["stage1"]  # the 4096-wide projector dominates
+    assert (
+        counts["stage2"] == pytest.approx(baseline["stage2"], rel=1e-3) and counts["cas"] == baseline["cas"]
+    )
+    row = {
+        "run": "baseline",
+        "seed": 1,
+        "user_seconds": 60.0,
+        "system_seconds": 6.0,
+        "minor_page_faults": 2e6,
+        "parts_seconds": full_protocol.part_seconds(
+            {
+                "timing": {
+                    "stage1": {"seconds": 30.0},
+                    "stage2": {"seconds": 90.0},
+                    "evaluation_seconds": 200.0,
+                    "total_seconds": 330.0,
+                }
+            }
+        ),
+    }
     text = full_protocol.table({"labels": {"before": {"runs": [row]}}})
     assert "| before | baseline s1 | 0.50 | – | 1.50 | (3.33 for all three)" in text and "| 5.50 |" in text
 
@@ -52,9 +81,26 @@ def test_pipeline_speed_reports_a_failing_thesis_checkout_instead_of_a_number(tm
 
     output = tmp_path / "speed.json"
     env = {**os.environ, "THESIS_CODE": str(tmp_path), "THESIS_PYTHON": sys.executable}
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "pipeline_speed.py"), "--device", "cpu",
-                           "--cases", "stage1-baseline-ECG5000", "--steps", "1", "--repeats", "1",
-                           "--output", str(output)], check=True, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "pipeline_speed.py"),
+            "--device",
+            "cpu",
+            "--cases",
+            "stage1-baseline-ECG5000",
+            "--steps",
+            "1",
+            "--repeats",
+            "1",
+            "--output",
+            str(output),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert "thesis code failed on stage1-baseline-ECG5000" in done.stdout
     record = json.loads(output.read_text())
     assert record["thesis_code_measured"] and record["rows"][0]["thesis_code"]["ratio"] is None
@@ -62,8 +108,21 @@ def test_pipeline_speed_reports_a_failing_thesis_checkout_instead_of_a_number(tm
 
 def test_fcn_precision_benchmark_records_both_precisions_and_the_cpu(tmp_path):
     output = tmp_path / "fcn.json"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fcn_precision.py"), "--steps", "1",
-                    "--batches", "2", "--output", str(output)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "fcn_precision.py"),
+            "--steps",
+            "1",
+            "--batches",
+            "2",
+            "--output",
+            str(output),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     record = json.loads(output.read_text())
     (row,) = record["rows"]
     assert row["batch"] == 2 and row["fp32_seconds"] > 0 and row["bf16_seconds"] > 0

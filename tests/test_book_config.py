@@ -36,12 +36,13 @@ def cff():
 def pyproject():
     try:
         import tomllib  # Python 3.11+
-    except ModuleNotFoundError:                         # Python 3.10
+    except ModuleNotFoundError:  # Python 3.10
         tomllib = pytest.importorskip("tomli")
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
 # --- repository -----------------------------------------------------------------------------
+
 
 def test_repository_section(config, canonical_url):
     repo = config["repository"]
@@ -57,17 +58,23 @@ def test_every_repository_url_is_the_canonical_one(name, canonical_url):
     assert canonical_url in text, f"{name} does not name the repository {canonical_url}"
     for url in GITHUB_REPO_URL.findall(text):
         assert url == canonical_url or url.startswith(canonical_url + "/"), (
-            f"{name} names {url}; the repository is {canonical_url} (_config.yml repository: url:)")
+            f"{name} names {url}; the repository is {canonical_url} (_config.yml repository: url:)"
+        )
 
 
 # --- launch buttons -------------------------------------------------------------------------
+
 
 def final_sphinx_config():
     """Sphinx's configuration as `jupyter-book build` derives it from _config.yml (no build)."""
     from jupyter_book.config import get_final_config
 
-    return get_final_config(user_yaml=ROOT / "_config.yml", sourcedir=ROOT, raise_on_invalid=True,
-                            cli_config={"latex_individualpages": False})
+    return get_final_config(
+        user_yaml=ROOT / "_config.yml",
+        sourcedir=ROOT,
+        raise_on_invalid=True,
+        cli_config={"latex_individualpages": False},
+    )
 
 
 def test_launch_buttons_in_config(config):
@@ -75,7 +82,7 @@ def test_launch_buttons_in_config(config):
     assert launch["colab_url"] == "https://colab.research.google.com"
     assert launch["notebook_interface"] in {"classic", "jupyterlab"}
     assert isinstance(launch.get("binderhub_url", ""), str)
-    assert launch.get("thebe") is False      # thebe would load a kernel's scripts from the network
+    assert launch.get("thebe") is False  # thebe would load a kernel's scripts from the network
     assert config["html"]["use_repository_button"] is True
 
 
@@ -98,14 +105,22 @@ def test_launch_buttons_are_built_for_a_chapter(canonical_url):
     from types import SimpleNamespace
 
     from sphinx_book_theme.header_buttons.launch import add_launch_buttons
+
     sphinx_config, _ = final_sphinx_config()
     theme = sphinx_config["html_theme_options"]
     org, repo = canonical_url.removeprefix("https://github.com/").split("/")
     page = "book/01_information_theory/information_theory"
-    context = {"pagename": page, "header_buttons": [], "sourcename": f"{page}.ipynb",
-               "github_url": "https://github.com", "github_user": org, "github_repo": repo}
-    env = SimpleNamespace(metadata={page: {"kernelspec": {"name": "python3"}}},
-                          doc2path=lambda name: ROOT / f"{name}.ipynb")
+    context = {
+        "pagename": page,
+        "header_buttons": [],
+        "sourcename": f"{page}.ipynb",
+        "github_url": "https://github.com",
+        "github_user": org,
+        "github_repo": repo,
+    }
+    env = SimpleNamespace(
+        metadata={page: {"kernelspec": {"name": "python3"}}}, doc2path=lambda name: ROOT / f"{name}.ipynb"
+    )
     app = SimpleNamespace(config={"html_theme_options": theme}, env=env)
     try:
         add_launch_buttons(app, page, "page.html", context, None)
@@ -116,6 +131,7 @@ def test_launch_buttons_are_built_for_a_chapter(canonical_url):
 
 
 # --- licences ------------------------------------------------------------------------------
+
 
 def test_licence_files_and_where_they_are_named(config, cff, pyproject):
     assert pyproject["license"] == "MIT" == cff["license"]
@@ -131,15 +147,43 @@ def test_licence_files_and_where_they_are_named(config, cff, pyproject):
 
 # --- citation ------------------------------------------------------------------------------
 
-CFF_KEYS = {"abstract", "authors", "cff-version", "commit", "contact", "date-released", "doi",
-            "identifiers", "keywords", "license", "license-url", "message", "preferred-citation",
-            "references", "repository", "repository-artifact", "repository-code", "title", "type",
-            "url", "version"}   # the top-level properties of the CFF 1.2.0 schema
+CFF_KEYS = {
+    "abstract",
+    "authors",
+    "cff-version",
+    "commit",
+    "contact",
+    "date-released",
+    "doi",
+    "identifiers",
+    "keywords",
+    "license",
+    "license-url",
+    "message",
+    "preferred-citation",
+    "references",
+    "repository",
+    "repository-artifact",
+    "repository-code",
+    "title",
+    "type",
+    "url",
+    "version",
+}  # the top-level properties of the CFF 1.2.0 schema
 
 
 def test_citation_cff_is_valid(cff, canonical_url):
-    for key in ["cff-version", "message", "title", "authors", "version", "date-released",
-                "license", "repository-code", "type"]:
+    for key in [
+        "cff-version",
+        "message",
+        "title",
+        "authors",
+        "version",
+        "date-released",
+        "license",
+        "repository-code",
+        "type",
+    ]:
         assert cff.get(key), f"CITATION.cff lacks {key}"
     assert set(cff) <= CFF_KEYS, f"keys the CFF 1.2.0 schema does not allow: {set(cff) - CFF_KEYS}"
     assert cff["cff-version"] == "1.2.0" and cff["type"] == "software"
@@ -168,6 +212,7 @@ def test_preface_says_how_to_cite(cff, canonical_url, config):
 
 # --- version -------------------------------------------------------------------------------
 
+
 def changelog_releases() -> list[tuple[str, str]]:
     text = (ROOT / "CHANGELOG.md").read_text()
     return re.findall(r"^## \[(\d+\.\d+\.\d+[^\]]*)\] - (\d{4}-\d{2}-\d{2})$", text, re.MULTILINE)
@@ -189,7 +234,9 @@ def test_changelog_keeps_a_changelog_shape():
     versions = [v for v, _ in changelog_releases()]
     assert versions == sorted(versions, key=lambda v: tuple(int(x) for x in v.split(".")[:3]), reverse=True)
     for version in ["Unreleased", *versions]:
-        assert re.search(rf"^\[{re.escape(version)}\]: https://", text, re.MULTILINE), f"no link for [{version}]"
+        assert re.search(rf"^\[{re.escape(version)}\]: https://", text, re.MULTILINE), (
+            f"no link for [{version}]"
+        )
 
 
 def test_version_comes_from_the_installed_package(pyproject, monkeypatch):
@@ -199,7 +246,8 @@ def test_version_comes_from_the_installed_package(pyproject, monkeypatch):
 
     assert ssl_book.__version__ == importlib.metadata.version("ssl_book")
     assert ssl_book.__version__ == pyproject["version"], (
-        "the installed metadata is stale: reinstall (pip install --no-deps -e .)")
+        "the installed metadata is stale: reinstall (pip install --no-deps -e .)"
+    )
 
     def missing(name):
         raise importlib.metadata.PackageNotFoundError(name)

@@ -46,8 +46,9 @@ def test_notebook_hygiene(path):
         if checked:
             assert cell["outputs"], f"a checked cell has no stored output to compare: {source[:80]!r}"
         else:
-            assert not cell["outputs"], (f"outputs stored for an unchecked cell (run tools/store_checked_outputs.py): "
-                                         f"{source[:80]!r}")
+            assert not cell["outputs"], (
+                f"outputs stored for an unchecked cell (run tools/store_checked_outputs.py): {source[:80]!r}"
+            )
         assert all(o["output_type"] != "error" for o in cell["outputs"])
     colab, setup = "".join(code[0]["source"]), "".join(code[1]["source"])
     assert colab == colab_cell.cell_source(), "first cell: the Colab install cell (run tools/colab_cell.py)"
@@ -68,9 +69,11 @@ def test_chapters_have_exercises_with_solutions_and_citations(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_students_copy_has_no_solutions(path):
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:        # markers sit in cells of their own, so copies can drop them
+    for cell in nb.cells:  # markers sit in cells of their own, so copies can drop them
         if "{solution-start}" in cell.source or "{solution-end}" in cell.source:
-            assert cell.source.strip().count("```") == 2, f"a solution marker shares its cell: {cell.source[:80]!r}"
+            assert cell.source.strip().count("```") == 2, (
+                f"a solution marker shares its cell: {cell.source[:80]!r}"
+            )
     code_before = sum(c.cell_type == "code" for c in nb.cells)
     removed = strip_solutions(nb)
     assert removed >= 3
@@ -111,8 +114,9 @@ def test_a_library_change_rebuilds_every_page(tmp_path):
     assert build_command(tmp_path, quick=True, every_page=False)[-2:] == ["--path-output", str(tmp_path)]
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name[:2] in ("14", "15", "16")],
-                         ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if p.parent.name[:2] in ("14", "15", "16")], ids=lambda p: p.parent.name
+)
 def test_gpu_chapters_carry_their_own_cell_timeout(path):
     """On a GPU these chapters train at the full protocol, minutes per cell: the book's 300-s
     default would stop them, so each sets MyST-NB's per-notebook ``execution_timeout``."""

@@ -200,8 +200,14 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -220,7 +226,7 @@ def report():
 def inspect_page(browser, url: str, viewport: dict, screenshot: Path) -> dict:
     """Load one page; return its problems (console errors included) and notes."""
     context = browser.new_context(viewport=viewport, device_scale_factor=1)
-    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))   # the browser's own ask
+    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))  # the browser's own ask
     page = context.new_page()
     errors: list[str] = []
 

@@ -40,8 +40,15 @@ def test_calibrate_on_tiny_data(cache):
     # 150 series per half: more than the 128 feature dimensions, so that the covariances have
     # full rank and FID(x, x) is 0 up to round-off
     result = calibrate("Tiny", TINY, evaluator_seeds=(0, 1), n_splits=3, data=tiny_data(), device="cpu")
-    for key in ("dataset", "sizes", "evaluator_config", "probes_raw", "per_evaluator", "evaluator_spread",
-                "warnings"):
+    for key in (
+        "dataset",
+        "sizes",
+        "evaluator_config",
+        "probes_raw",
+        "per_evaluator",
+        "evaluator_spread",
+        "warnings",
+    ):
         assert key in result
     assert result["sizes"] == {"train": 24, "test": 300, "length": 32, "classes": 2, "test_half": 150}
     assert set(result["probes_raw"]) == {"svm", "knn"}
@@ -50,13 +57,13 @@ def test_calibrate_on_tiny_data(cache):
     for r in result["per_evaluator"]:
         f = r["fid"]
         assert f["test_vs_itself"] == pytest.approx(0, abs=1e-6)
-        assert f["test_round_trip_vs_test"] == pytest.approx(0, abs=1e-4)    # the round trip is invertible
+        assert f["test_round_trip_vs_test"] == pytest.approx(0, abs=1e-4)  # the round trip is invertible
         assert len(f["test_halves"]["values"]) == 3
         assert all(math.isfinite(v) and v > 0 for v in f["test_halves"]["values"])
         assert math.isfinite(f["train_vs_test"]) and f["train_vs_test"] > 0
         for part in ("test", "test_round_trip", "train"):
             assert 1 <= r["inception_score"][part]["mean"] <= 2 + 1e-9
-    assert any("samples" in w for w in result["warnings"])      # 24 training series < 128 dimensions
+    assert any("samples" in w for w in result["warnings"])  # 24 training series < 128 dimensions
     assert result["evaluator_spread"]["test_accuracy"] >= 0
 
 
@@ -67,12 +74,15 @@ def test_a_single_evaluator_seed_has_no_spread(cache):
     assert result["per_evaluator"][0]["fid"]["test_halves"]["sd"] == 0.0
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"evaluator_seeds": ()}, "evaluator_seeds"),
-    ({"evaluator_seeds": (-1,)}, "evaluator_seeds"),
-    ({"n_splits": 0}, "n_splits"),
-    ({"config": "fcn"}, "EvaluatorConfig"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"evaluator_seeds": ()}, "evaluator_seeds"),
+        ({"evaluator_seeds": (-1,)}, "evaluator_seeds"),
+        ({"n_splits": 0}, "n_splits"),
+        ({"config": "fcn"}, "EvaluatorConfig"),
+    ],
+)
 def test_bad_arguments(cache, kwargs, match):
     with pytest.raises(ValueError, match=match):
         calibrate("Tiny", **{"config": TINY, **kwargs}, data=tiny_data(), device="cpu")
@@ -91,12 +101,12 @@ def test_quantized_features_with_batch_statistics():
     tokenizer = STFTVQVAE(32, dim=8, num_codes=6, n_resblocks=1)
     tokenizer.train()
     x = torch.randn(64, 32)
-    tokenizer(x)                            # one training-mode pass: codebook initialised, BN stats moved
+    tokenizer(x)  # one training-mode pass: codebook initialised, BN stats moved
     tokenizer.eval()
     state = {k: v.clone() for k, v in tokenizer.state_dict().items()}
     plain = quantized_features(tokenizer, x)
     assert plain.shape == (64, 8)
-    assert torch.equal(plain, quantized_features(tokenizer, x, batch_size=7))      # eval mode: batching is moot
+    assert torch.equal(plain, quantized_features(tokenizer, x, batch_size=7))  # eval mode: batching is moot
     whole = quantized_features(tokenizer, x, batch_statistics=True)
     halves = quantized_features(tokenizer, x, batch_size=32, batch_statistics=True)
     assert whole.shape == (64, 8)

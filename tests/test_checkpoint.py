@@ -20,7 +20,7 @@ def test_round_trip_of_model_optimizer_and_rng(tmp_path):
     restored = torch.Generator()
     restored.set_state(loaded["rng"])
     assert torch.rand(3, generator=restored).tolist() == torch.rand(3, generator=gen).tolist()
-    assert [p.name for p in path.parent.iterdir()] == ["last.pt"]        # no temporary files left
+    assert [p.name for p in path.parent.iterdir()] == ["last.pt"]  # no temporary files left
 
 
 def test_mismatched_run_is_refused(tmp_path):

@@ -23,7 +23,7 @@ def test_the_cell_installs_from_the_repository_named_in_the_book_config():
     source = colab_cell.cell_source()
     assert f'"git+{url}"' in source and "--quiet" in source
     assert max(len(line) for line in source.splitlines()) <= 88
-    assert "torch" not in source                 # Colab's own PyTorch is kept (pyproject's ranges)
+    assert "torch" not in source  # Colab's own PyTorch is kept (pyproject's ranges)
 
 
 def test_the_cell_does_nothing_outside_colab(tmp_path):
@@ -44,17 +44,37 @@ def test_on_colab_the_cell_installs_a_working_library(tmp_path):
     import sysconfig
 
     env_dir = tmp_path / "colab"
-    venv.EnvBuilder(with_pip=False).create(env_dir)         # pip and setuptools come from here
+    venv.EnvBuilder(with_pip=False).create(env_dir)  # pip and setuptools come from here
     python = env_dir / "bin" / "python"
-    own_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                              check=True, capture_output=True, text=True).stdout.strip()
+    own_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     Path(own_site, "colab_preinstalled.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     # (pip reads PIP_NO_BUILD_ISOLATION=0 as --no-build-isolation)
-    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}   # a fresh interpreter
-    environment = {**inherited, "SSL_BOOK_SOURCE": str(ROOT), "PIP_NO_BUILD_ISOLATION": "0",
-                   "PIP_NO_INDEX": "1", "PYTHONNOUSERSITE": "1"}
-    subprocess.run([str(python), "-c", SIMULATE_COLAB + colab_cell.cell_source()], check=True, env=environment,
-                   capture_output=True, timeout=600)
-    where = subprocess.run([str(python), "-c", "import ssl_book; print(ssl_book.__file__, ssl_book.__version__)"],
-                           check=True, capture_output=True, text=True, cwd=tmp_path, env=inherited).stdout
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a fresh interpreter
+    environment = {
+        **inherited,
+        "SSL_BOOK_SOURCE": str(ROOT),
+        "PIP_NO_BUILD_ISOLATION": "0",
+        "PIP_NO_INDEX": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+    subprocess.run(
+        [str(python), "-c", SIMULATE_COLAB + colab_cell.cell_source()],
+        check=True,
+        env=environment,
+        capture_output=True,
+        timeout=600,
+    )
+    where = subprocess.run(
+        [str(python), "-c", "import ssl_book; print(ssl_book.__file__, ssl_book.__version__)"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=inherited,
+    ).stdout
     assert where.startswith(own_site) and "0+unknown" not in where

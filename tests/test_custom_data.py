@@ -19,8 +19,22 @@ from ssl_book.experiments.pipeline import load_run_data
 
 LENGTH = 32
 #: The smallest run the CLI allows: two steps per stage, one epoch of each FCN.
-TINY = ["--preset", "cpu", "--precision", "fp32", "--device", "cpu", "--stage1-steps", "2",
-        "--stage2-steps", "2", "--evaluator-epochs", "1", "--cas-epochs", "1"]
+TINY = [
+    "--preset",
+    "cpu",
+    "--precision",
+    "fp32",
+    "--device",
+    "cpu",
+    "--stage1-steps",
+    "2",
+    "--stage2-steps",
+    "2",
+    "--evaluator-epochs",
+    "1",
+    "--cas-epochs",
+    "1",
+]
 
 
 def waves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,8 +61,10 @@ def write_npz(path: Path, x, labels) -> Path:
 
 def own_pair(folder: Path, suffix: str, stem: str = "waves") -> tuple[Path, Path]:
     write = write_tsv if suffix == ".tsv" else write_npz
-    return (write(folder / f"{stem}_TRAIN{suffix}", *waves(20, 0)),
-            write(folder / f"{stem}_TEST{suffix}", *waves(20, 1)))
+    return (
+        write(folder / f"{stem}_TRAIN{suffix}", *waves(20, 0)),
+        write(folder / f"{stem}_TEST{suffix}", *waves(20, 1)),
+    )
 
 
 @pytest.fixture
@@ -70,7 +86,7 @@ def test_any_archive_dataset_runs_end_to_end(tmp_path, cache, monkeypatch):
     write_tsv(archive / "Waves" / "Waves_TRAIN.tsv", *waves(20, 0))
     write_tsv(archive / "Waves" / "Waves_TEST.tsv", *waves(20, 1))
     monkeypatch.setenv(UCR_ROOT_ENV, str(archive))
-    data = load_ucr("Waves")                         # sizes from the files: the registry lacks Waves
+    data = load_ucr("Waves")  # sizes from the files: the registry lacks Waves
     assert (data.x_train.shape, data.x_test.shape, data.n_classes) == ((20, LENGTH), (20, LENGTH), 2)
     out = tmp_path / "runs"
     assert main(["run", "--dataset", "Waves", "--out", str(out), *TINY]) == 0
@@ -88,14 +104,14 @@ def test_own_files_run_end_to_end(tmp_path, cache, suffix, name):
     out = tmp_path / "runs"
     named = [] if name is None else ["--name", name]
     assert main(["run", "--train", str(train), "--test", str(test), *named, "--out", str(out), *TINY]) == 0
-    name = name or "waves"                           # waves_TRAIN.tsv -> waves
+    name = name or "waves"  # waves_TRAIN.tsv -> waves
     (path,) = out.rglob("results.json")
     assert path.relative_to(out).parts[:2] == (name, "baseline")
     config = json.loads(path.read_text())["config"]
     assert config["train_path"] == str(train.resolve()) and config["test_path"] == str(test.resolve())
     assert len(config["data_sha256"]) == 64
-    assert RunConfig.from_dict(config).to_dict() == config          # the run can be configured again
-    (evaluator,) = (cache / "evaluators").iterdir()                   # keyed by name and content
+    assert RunConfig.from_dict(config).to_dict() == config  # the run can be configured again
+    (evaluator,) = (cache / "evaluators").iterdir()  # keyed by name and content
     assert evaluator.name.startswith(f"{name}-{load_run_data(RunConfig.from_dict(config)).content_digest()}")
 
 
@@ -140,8 +156,10 @@ def text_label(folder):
 
 def other_length(folder):
     x, labels = waves(6, 1)
-    return (write_tsv(folder / "bad_TRAIN.tsv", *waves(6, 0)),
-            write_tsv(folder / "bad_TEST.tsv", x[:, :30], labels))
+    return (
+        write_tsv(folder / "bad_TRAIN.tsv", *waves(6, 0)),
+        write_tsv(folder / "bad_TEST.tsv", x[:, :30], labels),
+    )
 
 
 def with_nan(folder):
@@ -165,19 +183,22 @@ def csv_file(folder):
     return rows_tsv(folder / "bad_TRAIN.csv", "1,0.1,0.2\n"), good_test(folder)
 
 
-@pytest.mark.parametrize("make, bad, message", [
-    (ragged, "TRAIN", r"row 2 has 3 columns where the rows above have 4"),
-    (one_class, "TRAIN", r"one class only"),
-    (unseen_label, "TEST", r"labels \[3.0\] that TRAIN"),
-    (empty, "TRAIN", r"is empty"),
-    (missing, "TEST", r"does not exist"),
-    (text_label, "TRAIN", r"row 1, column 1 \(the class label\) is 'sine', not a number"),
-    (other_length, "TEST", r"have length 32 but those in .* have length 30"),
-    (with_nan, "TRAIN", r"missing values \(NaN\)"),
-    (npz_without_y, "TRAIN", r"lacks the array 'y'"),
-    (npz_flat_x, "TRAIN", r"x must be an \(n, length\) array"),
-    (csv_file, "TRAIN", r"unsupported file type '.csv'"),
-])
+@pytest.mark.parametrize(
+    "make, bad, message",
+    [
+        (ragged, "TRAIN", r"row 2 has 3 columns where the rows above have 4"),
+        (one_class, "TRAIN", r"one class only"),
+        (unseen_label, "TEST", r"labels \[3.0\] that TRAIN"),
+        (empty, "TRAIN", r"is empty"),
+        (missing, "TEST", r"does not exist"),
+        (text_label, "TRAIN", r"row 1, column 1 \(the class label\) is 'sine', not a number"),
+        (other_length, "TEST", r"have length 32 but those in .* have length 30"),
+        (with_nan, "TRAIN", r"missing values \(NaN\)"),
+        (npz_without_y, "TRAIN", r"lacks the array 'y'"),
+        (npz_flat_x, "TRAIN", r"x must be an \(n, length\) array"),
+        (csv_file, "TRAIN", r"unsupported file type '.csv'"),
+    ],
+)
 def test_bad_files_are_refused_before_anything_is_written(tmp_path, cache, capsys, make, bad, message):
     train, test = make(tmp_path / "data")
     out = tmp_path / "runs"
@@ -185,7 +206,7 @@ def test_bad_files_are_refused_before_anything_is_written(tmp_path, cache, capsy
     error = capsys.readouterr().err
     assert re.search(message, error), error
     assert (train if bad == "TRAIN" else test).name in error
-    assert not out.exists() and not cache.exists()                 # nothing partial is written
+    assert not out.exists() and not cache.exists()  # nothing partial is written
 
 
 def test_missing_values_are_allowed_on_request(tmp_path, cache):
@@ -195,14 +216,17 @@ def test_missing_values_are_allowed_on_request(tmp_path, cache):
     assert data.x_train[0, -1] == 0 and np.isfinite(data.x_train).all()
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--train", "TRAIN"], "--train needs --test"),
-    (["--dataset", "CBF", "--test", "TEST"], "--test and --name go with --train"),
-    (["--dataset", "CBF", "--name", "Mine"], "--test and --name go with --train"),
-    (["--train", "TRAIN", "--test", "TEST", "--name", "ECG5000"], "is the name of a UCR dataset"),
-    (["--train", "TRAIN", "--test", "TEST", "--name", "../up"], "cannot name a folder"),
-    (["--dataset", "NoSuchData"], "unknown dataset 'NoSuchData': no NoSuchData/NoSuchData_TRAIN.tsv"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--train", "TRAIN"], "--train needs --test"),
+        (["--dataset", "CBF", "--test", "TEST"], "--test and --name go with --train"),
+        (["--dataset", "CBF", "--name", "Mine"], "--test and --name go with --train"),
+        (["--train", "TRAIN", "--test", "TEST", "--name", "ECG5000"], "is the name of a UCR dataset"),
+        (["--train", "TRAIN", "--test", "TEST", "--name", "../up"], "cannot name a folder"),
+        (["--dataset", "NoSuchData"], "unknown dataset 'NoSuchData': no NoSuchData/NoSuchData_TRAIN.tsv"),
+    ],
+)
 def test_cli_refuses_bad_data_arguments(tmp_path, cache, capsys, arguments, message):
     train, test = own_pair(tmp_path, ".tsv")
     arguments = [{"TRAIN": str(train), "TEST": str(test)}.get(a, a) for a in arguments]
@@ -220,11 +244,11 @@ def test_dataset_and_train_exclude_each_other(tmp_path):
 def test_own_files_config_records_and_checks_the_data(tmp_path, cache, monkeypatch):
     train, test = own_pair(tmp_path, ".tsv")
     monkeypatch.chdir(tmp_path)
-    config = RunConfig("waves", train_path=train.name, test_path=test.name)      # relative paths
+    config = RunConfig("waves", train_path=train.name, test_path=test.name)  # relative paths
     assert config.train_path == str(train.resolve()) and config.nan_policy == "raise"
     assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert load_run_data(config).x_train.shape == (20, LENGTH)
-    write_tsv(train, *waves(20, 5))                                   # the file changes after the run
+    write_tsv(train, *waves(20, 5))  # the file changes after the run
     with pytest.raises(UCRDataError, match="changed since the run was configured"):
         load_run_data(config)
     assert RunConfig("waves", train_path=train, test_path=test).digest() != config.digest()
@@ -251,13 +275,15 @@ def test_tsv_and_npz_give_the_same_dataset(tmp_path):
 def test_npz_labels_may_be_text(tmp_path):
     x, labels = waves(20, 0)
     names = np.array(["sine", "square"])[labels - 1]
-    data = load_series_files(write_npz(tmp_path / "a_TRAIN.npz", x, names),
-                             write_npz(tmp_path / "a_TEST.npz", x[:4], names[:4]))
+    data = load_series_files(
+        write_npz(tmp_path / "a_TRAIN.npz", x, names), write_npz(tmp_path / "a_TEST.npz", x[:4], names[:4])
+    )
     assert data.classes.tolist() == ["sine", "square"] and data.y_test.tolist() == [0, 1, 0, 1]
 
 
-@pytest.mark.parametrize("path, name", [("Waves_TRAIN.tsv", "Waves"), ("ecg-train.npz", "ecg"),
-                                        ("mine.tsv", "mine")])
+@pytest.mark.parametrize(
+    "path, name", [("Waves_TRAIN.tsv", "Waves"), ("ecg-train.npz", "ecg"), ("mine.tsv", "mine")]
+)
 def test_default_name_comes_from_the_train_file(path, name):
     assert dataset_name_from(path) == name
 
@@ -269,6 +295,8 @@ def test_evaluator_of_given_data_is_cached_by_content(tmp_path, cache):
     again = load_or_train_evaluator("waves", recipe, "cpu", data=data)
     assert not first.from_cache and again.from_cache and again.path == first.path
     x, labels = waves(20, 7)
-    other = load_series_files(write_tsv(tmp_path / "o" / "waves_TRAIN.tsv", x, labels),
-                              write_tsv(tmp_path / "o" / "waves_TEST.tsv", x, labels))
+    other = load_series_files(
+        write_tsv(tmp_path / "o" / "waves_TRAIN.tsv", x, labels),
+        write_tsv(tmp_path / "o" / "waves_TEST.tsv", x, labels),
+    )
     assert not load_or_train_evaluator("waves", recipe, "cpu", data=other).from_cache

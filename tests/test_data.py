@@ -59,7 +59,7 @@ def test_global_normalisation_is_the_thesis_preprocessing(bundled_only):
 
 
 def test_labels_are_encoded_from_the_archive_labels(bundled_only):
-    data = load_ucr("ECG200", normalize="none")          # archive labels are -1 and 1
+    data = load_ucr("ECG200", normalize="none")  # archive labels are -1 and 1
     np.testing.assert_array_equal(data.classes, [-1.0, 1.0])
     _, raw_labels = read_ucr_tsv(data.folder / "ECG200_TRAIN.tsv")
     np.testing.assert_array_equal(data.classes[data.y_train], raw_labels)
@@ -91,10 +91,13 @@ def test_a_dataset_the_registry_lacks_is_read_with_sizes_from_its_files(tmp_path
     assert data.x_train.shape == (3, 3) and data.x_test.shape == (1, 3) and data.n_classes == 2
 
 
-@pytest.mark.parametrize("train, message", [
-    ([[1, 0.1, 0.2], [1, 0.3, 0.4]], "Toy_TRAIN.tsv holds one class only"),
-    ([[1, 0.1, "inf"], [2, 0.3, 0.4]], "Toy_TRAIN.tsv holds infinite values"),
-])
+@pytest.mark.parametrize(
+    "train, message",
+    [
+        ([[1, 0.1, 0.2], [1, 0.3, 0.4]], "Toy_TRAIN.tsv holds one class only"),
+        ([[1, 0.1, "inf"], [2, 0.3, 0.4]], "Toy_TRAIN.tsv holds infinite values"),
+    ],
+)
 def test_datasets_the_pipeline_cannot_use_are_refused(tmp_path, train, message):
     write_tsv(tmp_path, "Toy", "TRAIN", train)
     write_tsv(tmp_path, "Toy", "TEST", [[1, 1.0, 2.0]])
@@ -122,19 +125,22 @@ def test_checksum_mismatch_is_detected(tmp_path):
     shutil.copytree(BUNDLED_ROOT / "Coffee", tmp_path / "Coffee")
     path = tmp_path / "Coffee" / "Coffee_TEST.tsv"
     text = path.read_text()
-    path.write_text(text.replace("\t", "\t0", 1))        # still valid numbers, different bytes
+    path.write_text(text.replace("\t", "\t0", 1))  # still valid numbers, different bytes
     with pytest.raises(UCRDataError, match="checksum mismatch.*Coffee_TEST.tsv"):
         load_ucr("Coffee", root=tmp_path)
 
 
-@pytest.mark.parametrize("rows, message", [
-    ([[1, 0.1, 0.2], [2, 0.3]], "not a valid UCR file: row 2 has 2 columns where the rows above have 3"),
-    ([[1, 0.1, "abc"], [2, 0.3, 0.4]], r"not a valid UCR file: row 1, column 3 \(a value\) is 'abc'"),
-    ([["one", 0.1, 0.2]], r"row 1, column 1 \(the class label\) is 'one', not a number"),
-    ([], "empty"),
-    ([[1], [2]], "only one column"),
-    ([["NaN", 0.1, 0.2]], "missing .*label"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([[1, 0.1, 0.2], [2, 0.3]], "not a valid UCR file: row 2 has 2 columns where the rows above have 3"),
+        ([[1, 0.1, "abc"], [2, 0.3, 0.4]], r"not a valid UCR file: row 1, column 3 \(a value\) is 'abc'"),
+        ([["one", 0.1, 0.2]], r"row 1, column 1 \(the class label\) is 'one', not a number"),
+        ([], "empty"),
+        ([[1], [2]], "only one column"),
+        ([["NaN", 0.1, 0.2]], "missing .*label"),
+    ],
+)
 def test_malformed_files_raise_and_name_the_file(tmp_path, rows, message):
     path = write_tsv(tmp_path, "Toy", "TRAIN", rows)
     with pytest.raises(UCRDataError, match=message) as err:
@@ -160,7 +166,9 @@ def test_test_labels_unseen_in_train_are_refused(tmp_path):
         load_ucr("Toy", root=tmp_path)
 
 
-@pytest.mark.parametrize("kwargs, message", [({"normalize": "zscore"}, "normalize"), ({"nan": "drop"}, "nan")])
+@pytest.mark.parametrize(
+    "kwargs, message", [({"normalize": "zscore"}, "normalize"), ({"nan": "drop"}, "nan")]
+)
 def test_bad_options(bundled_only, kwargs, message):
     with pytest.raises(ValueError, match=message):
         load_ucr("Coffee", **kwargs)
@@ -184,13 +192,13 @@ def test_cbf_follows_its_definition():
     x_again, _ = make_cbf(50, seed=3)
     np.testing.assert_array_equal(x, x_again)
     # Within the event window, bells rise and funnels fall; cylinders are flat at about 6.
-    window = slice(40, 48)   # inside [a, b] for every series: a <= 32, b >= a + 32 >= 48
+    window = slice(40, 48)  # inside [a, b] for every series: a <= 32, b >= a + 32 >= 48
     mean_shape = [x[y == c].mean(0) for c in range(3)]
     assert 4 < mean_shape[0][window].mean() < 8
     late, early = slice(60, 70), slice(34, 40)
     assert mean_shape[1][late].mean() > mean_shape[1][early].mean() + 1
     assert mean_shape[2][late].mean() < mean_shape[2][early].mean() - 1
-    assert abs(x[:, :10].mean()) < 0.3        # before the event: noise only
+    assert abs(x[:, :10].mean()) < 0.3  # before the event: noise only
 
 
 @pytest.mark.parametrize("kwargs", [{"n_per_class": 0}, {"n_per_class": 2, "length": 8}])

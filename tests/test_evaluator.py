@@ -9,7 +9,7 @@ import torch
 from ssl_book import evaluator as ev
 from ssl_book.data import load_ucr
 
-DATASET = "ItalyPowerDemand"          # 67 training series of length 24: trains in a second
+DATASET = "ItalyPowerDemand"  # 67 training series of length 24: trains in a second
 TINY = ev.EvaluatorConfig(epochs=3, batch_size=32)
 
 
@@ -20,17 +20,26 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_config_validates_and_has_a_stable_key():
-    assert ev.EvaluatorConfig() == ev.EvaluatorConfig(epochs=1000, batch_size=256, lr=1e-3,
-                                                      weight_decay=1e-5, seed=0)
+    assert ev.EvaluatorConfig() == ev.EvaluatorConfig(
+        epochs=1000, batch_size=256, lr=1e-3, weight_decay=1e-5, seed=0
+    )
     assert ev.EvaluatorConfig(lr=1).key == ev.EvaluatorConfig(lr=1.0).key
     assert len({ev.EvaluatorConfig().key, TINY.key, ev.EvaluatorConfig(seed=1).key}) == 3
     assert ev.EvaluatorConfig(epochs=2, batch_size=32).steps(67) == 6
-    for bad in ({"epochs": 0}, {"batch_size": 2.5}, {"lr": 0}, {"weight_decay": -1e-5},
-                {"seed": -1}, {"lr": float("nan")}, {"epochs": True}, {"lr": "fast"}):
+    for bad in (
+        {"epochs": 0},
+        {"batch_size": 2.5},
+        {"lr": 0},
+        {"weight_decay": -1e-5},
+        {"seed": -1},
+        {"lr": float("nan")},
+        {"epochs": True},
+        {"lr": "fast"},
+    ):
         with pytest.raises(ValueError):
             ev.EvaluatorConfig(**bad)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        TINY.epochs = 5                                   # frozen
+        TINY.epochs = 5  # frozen
 
 
 def test_cache_dir_follows_the_environment(cache, monkeypatch):
@@ -63,8 +72,9 @@ def test_training_is_reproducible_and_a_new_config_trains_anew(cache):
     first = ev.load_or_train_evaluator(DATASET, TINY, device="cpu")
     again = ev.load_or_train_evaluator(DATASET, TINY, device="cpu", retrain=True)
     assert not again.from_cache and again.train_loss == first.train_loss
-    other = ev.load_or_train_evaluator(DATASET, ev.EvaluatorConfig(epochs=3, batch_size=32, seed=1),
-                                       device="cpu")
+    other = ev.load_or_train_evaluator(
+        DATASET, ev.EvaluatorConfig(epochs=3, batch_size=32, seed=1), device="cpu"
+    )
     assert not other.from_cache and other.path != first.path
     assert other.train_loss != first.train_loss
     assert len(list((cache / "evaluators").glob("*.pt"))) == 2
@@ -81,13 +91,19 @@ def test_an_unusable_cache_file_is_retrained_with_a_warning(cache, damage):
     elif damage == "other config":
         other = ev.load_or_train_evaluator(DATASET, ev.EvaluatorConfig(epochs=1, batch_size=32), device="cpu")
         path.write_bytes(other.path.read_bytes())
-    else:                                     # weights_only=True refuses arbitrary objects
-        torch.save({"format_version": 1, "meta": ev._cache_meta(DATASET, TINY),
-                    "state": {"payload": np.random.default_rng(0)}}, path)
+    else:  # weights_only=True refuses arbitrary objects
+        torch.save(
+            {
+                "format_version": 1,
+                "meta": ev._cache_meta(DATASET, TINY),
+                "state": {"payload": np.random.default_rng(0)},
+            },
+            path,
+        )
     with pytest.warns(RuntimeWarning, match="unusable"):
         rebuilt = ev.load_or_train_evaluator(DATASET, TINY, device="cpu")
     assert not rebuilt.from_cache and rebuilt.train_loss == reference.train_loss
-    assert ev.load_or_train_evaluator(DATASET, TINY, device="cpu").from_cache     # file repaired
+    assert ev.load_or_train_evaluator(DATASET, TINY, device="cpu").from_cache  # file repaired
 
 
 def test_features_and_probabilities(cache):

@@ -25,9 +25,15 @@ def result(dataset: str, config: str, seed: int, full: bool = True, **metrics) -
     steps = None if full else 300
     return {
         "config": {
-            "dataset": dataset, "seed": seed,
-            "stage1": {"method": method, "augment": augment or None, "epochs": 1000, "steps": steps,
-                       "projector_dim": 4096},
+            "dataset": dataset,
+            "seed": seed,
+            "stage1": {
+                "method": method,
+                "augment": augment or None,
+                "epochs": 1000,
+                "steps": steps,
+                "projector_dim": 4096,
+            },
             "stage2": {"epochs": 1000, "steps": steps, "prior": "auto", "invert_baseline_mask": False},
             "evaluation": {"evaluator_epochs": 1000, "cas_epochs": 1000},
         },
@@ -37,8 +43,11 @@ def result(dataset: str, config: str, seed: int, full: bool = True, **metrics) -
 
 
 def sweep(values: dict[str, list[float]], metric_key: str = "is_mean", dataset: str = "D") -> list[dict]:
-    return [result(dataset, config, seed, **{metric_key: v})
-            for config, vs in values.items() for seed, v in enumerate(vs, start=1)]
+    return [
+        result(dataset, config, seed, **{metric_key: v})
+        for config, vs in values.items()
+        for seed, v in enumerate(vs, start=1)
+    ]
 
 
 def test_short_names_keep_ablation_tags():
@@ -67,11 +76,13 @@ def test_changes_are_paired_by_seed_and_match_scipy():
     (c,) = found
     assert c.differences == pytest.approx({1: 0.3, 2: 0.1, 3: 0.5})
     assert c.paired.p_value == pytest.approx(stats.ttest_rel(nc, base).pvalue)
-    assert c.p_holm == pytest.approx(c.paired.p_value)            # a family of one
+    assert c.p_holm == pytest.approx(c.paired.p_value)  # a family of one
 
 
 def test_fid_changes_count_a_lower_fid_as_an_improvement():
-    found = changes(sweep({"baseline": [5.0, 6.0], "vibcreg-gauss": [4.0, 4.5]}, "fid"), thesis={}, metrics=("fid",))
+    found = changes(
+        sweep({"baseline": [5.0, 6.0], "vibcreg-gauss": [4.0, 4.5]}, "fid"), thesis={}, metrics=("fid",)
+    )
     assert found[0].mean == pytest.approx(1.25)
 
 
@@ -95,26 +106,37 @@ def test_thesis_change_is_welch_on_the_published_summary():
     thesis = {("D", "is", "baseline"): (1.2, 0.1), ("D", "is", "vibcreg-gauss"): (1.44, 0.08)}
     t = thesis_change(thesis, "D", "vibcreg-gauss", "is")
     assert t.mean == pytest.approx(0.24)
-    assert t.p_value == pytest.approx(stats.ttest_ind_from_stats(1.44, 0.08, 4, 1.2, 0.1, 4, equal_var=False).pvalue)
+    assert t.p_value == pytest.approx(
+        stats.ttest_ind_from_stats(1.44, 0.08, 4, 1.2, 0.1, 4, equal_var=False).pvalue
+    )
     assert t.ci_low < 0.24 < t.ci_high
     assert thesis_change(thesis, "D", "barlowtwins-warp", "is") is None
 
 
 def test_direction_agreement_is_a_sign_test_against_a_coin():
-    thesis = {("D", "is", "baseline"): (1.0, 0.1), ("D", "is", "vibcreg-gauss"): (2.0, 0.1),
-              ("D", "is", "barlowtwins-slice"): (0.5, 0.1)}
-    found = changes(sweep({"baseline": [1.0, 1.0], "vibcreg-gauss": [2.0, 3.0], "barlowtwins-slice": [2.0, 2.5]}),
-                    thesis, metrics=("is",))
+    thesis = {
+        ("D", "is", "baseline"): (1.0, 0.1),
+        ("D", "is", "vibcreg-gauss"): (2.0, 0.1),
+        ("D", "is", "barlowtwins-slice"): (0.5, 0.1),
+    }
+    found = changes(
+        sweep({"baseline": [1.0, 1.0], "vibcreg-gauss": [2.0, 3.0], "barlowtwins-slice": [2.0, 2.5]}),
+        thesis,
+        metrics=("is",),
+    )
     agreement = direction_agreement(found)
     assert (agreement.agree, agreement.total) == (1, 2)
     assert agreement.p_value == pytest.approx(0.75)
 
 
-@pytest.mark.parametrize(("offset", "expected"), [
-    ([1.0, 1.1, 0.9, 1.05, 0.95, 1.0], "reproduced"),              # large, consistent gain
-    ([0.3, -0.1, 0.2, -0.05, 0.25, 0.1], "same direction, not significant"),
-    ([-1.0, -1.1, -0.9, -1.05, -0.95, -1.0], "contradicted"),      # large, consistent loss
-])
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        ([1.0, 1.1, 0.9, 1.05, 0.95, 1.0], "reproduced"),  # large, consistent gain
+        ([0.3, -0.1, 0.2, -0.05, 0.25, 0.1], "same direction, not significant"),
+        ([-1.0, -1.1, -0.9, -1.05, -0.95, -1.0], "contradicted"),  # large, consistent loss
+    ],
+)
 def test_claim_verdicts(offset, expected):
     base = np.array([1.0, 1.1, 1.2, 1.3, 1.4, 1.5])
     nc = list(base + offset)
@@ -128,8 +150,11 @@ def test_claim_verdicts_without_enough_evidence():
     assert claim.verdict([])[0] == "not testable here"
     one = changes(sweep({"baseline": [1.0], "vibcreg-gauss": [2.0]}), thesis={}, metrics=("is",))
     assert claim.verdict(one)[0] == "one seed only"
-    mixed = changes(sweep({"baseline": [1.0, 1.0], "vibcreg-gauss": [2.0, 2.2], "barlowtwins-slice": [0.5, 0.9]}),
-                    thesis={}, metrics=("is",))
+    mixed = changes(
+        sweep({"baseline": [1.0, 1.0], "vibcreg-gauss": [2.0, 2.2], "barlowtwins-slice": [0.5, 0.9]}),
+        thesis={},
+        metrics=("is",),
+    )
     assert claim.verdict(mixed)[0] == "mixed"
 
 
@@ -147,10 +172,22 @@ def test_ranking_needs_all_six_configurations():
 def test_disagreements_need_a_clear_direction_on_one_side():
     from ssl_book.experiments.evidence import disagreements
 
-    thesis = {("D", "is", "baseline"): (1.0, 0.01), ("D", "is", "vibcreg-gauss"): (1.5, 0.01),   # clear gain
-              ("D", "is", "barlowtwins-slice"): (1.01, 0.5)}                                      # unclear
-    found = changes(sweep({"baseline": [1.0, 1.2, 1.1], "vibcreg-gauss": [0.9, 1.3, 1.0],           # unclear loss
-                           "barlowtwins-slice": [0.5, 0.7, 0.6]}), thesis, metrics=("is",))       # clear loss
+    thesis = {
+        ("D", "is", "baseline"): (1.0, 0.01),
+        ("D", "is", "vibcreg-gauss"): (1.5, 0.01),  # clear gain
+        ("D", "is", "barlowtwins-slice"): (1.01, 0.5),
+    }  # unclear
+    found = changes(
+        sweep(
+            {
+                "baseline": [1.0, 1.2, 1.1],
+                "vibcreg-gauss": [0.9, 1.3, 1.0],  # unclear loss
+                "barlowtwins-slice": [0.5, 0.7, 0.6],
+            }
+        ),
+        thesis,
+        metrics=("is",),
+    )  # clear loss
     assert {c.config for c in disagreements(found)} == {"vibcreg-gauss", "barlowtwins-slice"}
     agree = changes(sweep({"baseline": [1.0, 1.2], "vibcreg-gauss": [2.0, 2.1]}), thesis, metrics=("is",))
     assert disagreements(agree) == []

@@ -25,26 +25,40 @@ from ssl_book.experiments.pipeline import (
 )
 from ssl_book.experiments.report import aggregate, load_results, markdown_table, thesis_results
 
-DATASET = "SonyAIBORobotSurface1"        # 20 training series of length 70: a thesis dataset, bundled
+DATASET = "SonyAIBORobotSurface1"  # 20 training series of length 70: a thesis dataset, bundled
 
 
 def tiny(method="vibcreg", augment="gauss", **stage1) -> RunConfig:
-    return RunConfig(DATASET, seed=3, precision="fp32", checkpoint_every=4,
-                     stage1=Stage1Config(method, augment if method != "baseline" else None, steps=8,
-                                         batch_size=8, projector_dim=64, **stage1),
-                     stage2=Stage2Config(steps=8, batch_size=8, dim=32, depth=1, heads=2))
+    return RunConfig(
+        DATASET,
+        seed=3,
+        precision="fp32",
+        checkpoint_every=4,
+        stage1=Stage1Config(
+            method,
+            augment if method != "baseline" else None,
+            steps=8,
+            batch_size=8,
+            projector_dim=64,
+            **stage1,
+        ),
+        stage2=Stage2Config(steps=8, batch_size=8, dim=32, depth=1, heads=2),
+    )
 
 
 # ----------------------------------------------------------------------------- configuration
-@pytest.mark.parametrize("kwargs, message", [
-    ({"method": "simclr"}, "unknown stage-1 method"),
-    ({"method": "vibcreg"}, "needs augment"),
-    ({"method": "baseline", "augment": "gauss"}, "no augmented branch"),
-    ({"method": "barlowtwins", "augment": "jitter"}, "needs augment"),
-    ({"steps": 0}, "steps must be positive"),
-    ({"epochs": -1}, "epochs must be positive"),
-    ({"ema_decay": 1.0}, "ema_decay"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"method": "simclr"}, "unknown stage-1 method"),
+        ({"method": "vibcreg"}, "needs augment"),
+        ({"method": "baseline", "augment": "gauss"}, "no augmented branch"),
+        ({"method": "barlowtwins", "augment": "jitter"}, "needs augment"),
+        ({"steps": 0}, "steps must be positive"),
+        ({"epochs": -1}, "epochs must be positive"),
+        ({"ema_decay": 1.0}, "ema_decay"),
+    ],
+)
 def test_stage1_config_is_validated(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Stage1Config(**kwargs)
@@ -91,6 +105,7 @@ def interrupt_at(step_to_fail: int):
     def on_step(step: int) -> None:
         if step == step_to_fail:
             raise Interrupt
+
     return on_step
 
 
@@ -102,7 +117,7 @@ def test_interrupted_stage1_resumes_to_the_same_result(tmp_path, method):
     whole, history = train_stage1(config, data, run_paths(config, tmp_path / "whole"), device)
     paths = run_paths(config, tmp_path / "broken")
     with pytest.raises(Interrupt):
-        train_stage1(config, data, paths, device, on_step=interrupt_at(6))     # last checkpoint: step 4
+        train_stage1(config, data, paths, device, on_step=interrupt_at(6))  # last checkpoint: step 4
     assert load_checkpoint(paths.stage1, checkpoint_meta(config, 1))["step"] == 4
     resumed, resumed_history = train_stage1(config, data, paths, device)
     assert resumed_history["steps_run"] == 4
@@ -145,8 +160,13 @@ def _free_port() -> int:
 
 
 def _ddp_worker(rank: int, world: int, port: int, out: str, config_dict: dict) -> None:
-    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank),
+        WORLD_SIZE=str(world),
+        LOCAL_RANK=str(rank),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+    )
     torch.set_num_threads(1)
     from ssl_book.distributed import init_distributed
 
@@ -176,8 +196,12 @@ def test_ddp_with_two_processes_matches_one_process(tmp_path, method, rel):
     gradient can land on another tied position."""
     config = tiny(method)
     data = load_ucr(DATASET)
-    single, single_history = train_stage1(config, data, run_paths(config, tmp_path / "single"), torch.device("cpu"))
-    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path / "ddp"), config.to_dict()), nprocs=2, join=True)
+    single, single_history = train_stage1(
+        config, data, run_paths(config, tmp_path / "single"), torch.device("cpu")
+    )
+    mp.spawn(
+        _ddp_worker, args=(2, _free_port(), str(tmp_path / "ddp"), config.to_dict()), nprocs=2, join=True
+    )
     state = load_checkpoint(run_paths(config, tmp_path / "ddp").stage1, checkpoint_meta(config, 1))
     assert state["history"]["terms"]["loss"] == pytest.approx(single_history["terms"]["loss"], rel=rel)
     for name, value in single.state_dict().items():
@@ -194,10 +218,38 @@ def test_ddp_with_two_processes_matches_one_process(tmp_path, method, rel):
 def test_whole_pipeline_and_report_on_cpu(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SSL_BOOK_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "runs"
-    arguments = ["--preset", "cpu", "--precision", "fp32", "--out", str(out), "--stage1-steps", "30",
-                 "--stage2-steps", "30", "--evaluator-epochs", "20", "--cas-epochs", "3"]
-    assert main(["sweep", "--datasets", DATASET, "--methods", "baseline", "vibcreg", "--augments", "gauss",
-                 *arguments]) == 0
+    arguments = [
+        "--preset",
+        "cpu",
+        "--precision",
+        "fp32",
+        "--out",
+        str(out),
+        "--stage1-steps",
+        "30",
+        "--stage2-steps",
+        "30",
+        "--evaluator-epochs",
+        "20",
+        "--cas-epochs",
+        "3",
+    ]
+    assert (
+        main(
+            [
+                "sweep",
+                "--datasets",
+                DATASET,
+                "--methods",
+                "baseline",
+                "vibcreg",
+                "--augments",
+                "gauss",
+                *arguments,
+            ]
+        )
+        == 0
+    )
     results = load_results(out)
     assert len(results) == 2
     for r in results:
@@ -233,8 +285,8 @@ def test_cpu_preset_caps_fcn_training_on_large_datasets_only():
     from ssl_book.evaluator import EvaluatorConfig
 
     cpu = make_config("FordA", "baseline", None, 1, preset="cpu").evaluation
-    assert cpu.fcn(cpu.evaluator_epochs).steps(3601) == 200                 # 1500 without the cap
-    assert cpu.fcn(cpu.evaluator_epochs).steps(500) == 200 == 100 * 2      # ECG5000: does not bind
+    assert cpu.fcn(cpu.evaluator_epochs).steps(3601) == 200  # 1500 without the cap
+    assert cpu.fcn(cpu.evaluator_epochs).steps(500) == 200 == 100 * 2  # ECG5000: does not bind
     assert cpu.fcn(cpu.cas_epochs).steps(500) == 40
     full = make_config("FordA", "baseline", None, 1).evaluation
     assert full.max_fcn_steps is None and full.fcn(full.evaluator_epochs).steps(3601) == 15_000
@@ -261,7 +313,9 @@ def test_stages_train_under_cpu_bf16_autocast(tmp_path, monkeypatch, method):
     model, history = train_stage1(config, data, run_paths(config, tmp_path), torch.device("cpu"))
     assert all(np.isfinite(history["terms"]["loss"]))
     assert model.tokenizer.codebook.dtype == torch.float32
-    _, history2 = train_stage2(config, data, model.tokenizer, run_paths(config, tmp_path), torch.device("cpu"))
+    _, history2 = train_stage2(
+        config, data, model.tokenizer, run_paths(config, tmp_path), torch.device("cpu")
+    )
     assert all(np.isfinite(history2["terms"]["loss"]))
     monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
     assert not loop.uses_bf16(torch.device("cpu"), "bf16")

@@ -12,9 +12,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_gpu_session_smoke_rehearsal(tmp_path):
     env = {**os.environ, "SSL_BOOK_CACHE_DIR": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, str(ROOT / "tools" / "gpu_session.py"), "--out", str(tmp_path / "out"), "--smoke",
-               "--skip-benchmark", "--datasets", "SonyAIBORobotSurface1", "NoSuchDataset", "--seeds", "1",
-               "--budget-minutes", "30"]
+    command = [
+        sys.executable,
+        str(ROOT / "tools" / "gpu_session.py"),
+        "--out",
+        str(tmp_path / "out"),
+        "--smoke",
+        "--skip-benchmark",
+        "--datasets",
+        "SonyAIBORobotSurface1",
+        "NoSuchDataset",
+        "--seeds",
+        "1",
+        "--budget-minutes",
+        "30",
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     log = (tmp_path / "out" / "session.log").read_text()

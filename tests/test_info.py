@@ -32,7 +32,7 @@ def test_kl_and_cross_entropy_match_scipy(p):
 def test_mutual_information_matches_sklearn(seed):
     r = np.random.default_rng(seed)
     a = r.integers(0, r.integers(2, 8), size=300)
-    b = (a + r.integers(0, 3, size=300)) % 6       # dependent on a
+    b = (a + r.integers(0, 3, size=300)) % 6  # dependent on a
     table = np.zeros((a.max() + 1, 6))
     np.add.at(table, (a, b), 1)
     assert info.mutual_information(table / table.sum()) == pytest.approx(mutual_info_score(a, b), abs=1e-10)
@@ -40,14 +40,14 @@ def test_mutual_information_matches_sklearn(seed):
 
 def test_closed_forms():
     assert info.entropy([0.5, 0.5], base=2) == pytest.approx(1.0)
-    assert info.entropy([1.0, 0.0, 0.0]) == 0.0                       # 0 log 0 = 0
+    assert info.entropy([1.0, 0.0, 0.0]) == 0.0  # 0 log 0 = 0
     assert info.perplexity(np.full(32, 1 / 32)) == pytest.approx(32.0)
     assert info.perplexity([1.0, 0.0]) == pytest.approx(1.0)
     p = rng.dirichlet(np.ones(6))
     assert info.kl_divergence(p, p) == pytest.approx(0.0, abs=1e-15)
     assert info.mutual_information(np.outer(p, p)) == pytest.approx(0.0, abs=1e-12)
     assert info.mutual_information(np.diag(p)) == pytest.approx(info.entropy(p), abs=1e-12)
-    assert info.kl_divergence([0.5, 0.5], [1.0, 0.0]) == np.inf       # support mismatch
+    assert info.kl_divergence([0.5, 0.5], [1.0, 0.0]) == np.inf  # support mismatch
 
 
 def test_perplexity_is_exp_entropy_in_any_base():
@@ -70,7 +70,9 @@ def test_torch_input_gives_tensor_with_gradients():
     assert isinstance(h, torch.Tensor) and h.shape == (4,)
     h.sum().backward()
     assert logits.grad is not None and torch.isfinite(logits.grad).all()
-    np.testing.assert_allclose(h.detach().numpy(), scipy.stats.entropy(p.detach().numpy(), axis=-1), rtol=1e-5)
+    np.testing.assert_allclose(
+        h.detach().numpy(), scipy.stats.entropy(p.detach().numpy(), axis=-1), rtol=1e-5
+    )
 
 
 def test_code_usage():
@@ -80,26 +82,29 @@ def test_code_usage():
     assert isinstance(t_usage, torch.Tensor) and info.perplexity(t_usage).item() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: info.entropy([0.5, 0.6]), "sum to 1"),
-    (lambda: info.entropy([1.2, -0.2]), "negative"),
-    (lambda: info.entropy([np.nan, 1.0]), "NaN"),
-    (lambda: info.entropy([]), "at least one entry"),
-    (lambda: info.entropy(["a", "b"]), "numeric"),
-    (lambda: info.entropy([0.5, 0.5], base=1), "base"),
-    (lambda: info.kl_divergence([0.5, 0.5], [0.2, 0.3, 0.5]), "same shape"),
-    (lambda: info.cross_entropy([0.5, 0.5], [0.7, 0.7]), "q must sum to 1"),
-    (lambda: info.mutual_information([0.5, 0.5]), "2-D"),
-    (lambda: info.mutual_information([[0.5, 0.5], [0.5, 0.5]]), "sum to 1"),
-    (lambda: info.code_usage([0, 5], num_codes=4), r"\[0, 4\)"),
-    (lambda: info.code_usage([0.5], num_codes=4), "integers"),
-    (lambda: info.code_usage([], num_codes=4), "empty"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: info.entropy([0.5, 0.6]), "sum to 1"),
+        (lambda: info.entropy([1.2, -0.2]), "negative"),
+        (lambda: info.entropy([np.nan, 1.0]), "NaN"),
+        (lambda: info.entropy([]), "at least one entry"),
+        (lambda: info.entropy(["a", "b"]), "numeric"),
+        (lambda: info.entropy([0.5, 0.5], base=1), "base"),
+        (lambda: info.kl_divergence([0.5, 0.5], [0.2, 0.3, 0.5]), "same shape"),
+        (lambda: info.cross_entropy([0.5, 0.5], [0.7, 0.7]), "q must sum to 1"),
+        (lambda: info.mutual_information([0.5, 0.5]), "2-D"),
+        (lambda: info.mutual_information([[0.5, 0.5], [0.5, 0.5]]), "sum to 1"),
+        (lambda: info.code_usage([0, 5], num_codes=4), r"\[0, 4\)"),
+        (lambda: info.code_usage([0.5], num_codes=4), "integers"),
+        (lambda: info.code_usage([], num_codes=4), "empty"),
+    ],
+)
 def test_invalid_input_is_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
 
 def test_float32_tolerance():
-    p32 = torch.softmax(torch.randn(1000), 0)      # sums to 1 only within float32 rounding
+    p32 = torch.softmax(torch.randn(1000), 0)  # sums to 1 only within float32 rounding
     assert torch.isfinite(info.entropy(p32))

@@ -29,13 +29,13 @@ def test_schedules_are_monotone_with_the_right_endpoints(name):
 
 
 def test_schedule_names_and_functions_are_checked():
-    assert get_schedule(lambda r: 1 - r ** 4)(torch.tensor(0.5)) == 1 - 0.5 ** 4
+    assert get_schedule(lambda r: 1 - r**4)(torch.tensor(0.5)) == 1 - 0.5**4
     with pytest.raises(ValueError, match="unknown schedule"):
         get_schedule("exponential")
     with pytest.raises(ValueError, match="map 0 to 1"):
-        get_schedule(lambda r: r)                      # increasing
+        get_schedule(lambda r: r)  # increasing
     with pytest.raises(ValueError, match="map 0 to 1"):
-        get_schedule(lambda r: 0.5 * (1 - r))          # wrong start
+        get_schedule(lambda r: 0.5 * (1 - r))  # wrong start
 
 
 def test_mask_tokens_hides_exactly_the_prescribed_number():
@@ -46,7 +46,7 @@ def test_mask_tokens_hides_exactly_the_prescribed_number():
     again = mask_tokens(tokens, torch.tensor([0.0, 0.25, 0.5, 1.0]), torch.Generator().manual_seed(0))
     assert torch.equal(mask, again)
     positions = torch.stack([mask_tokens(tokens, 0.3, g) for _ in range(300)]).float().mean((0, 1))
-    assert positions.min() > 0.2 and positions.max() < 0.4      # every position equally likely
+    assert positions.min() > 0.2 and positions.max() < 0.4  # every position equally likely
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         mask_tokens(tokens, 1.5)
     with pytest.raises(ValueError, match="ratio must be"):
@@ -68,26 +68,30 @@ def record_decoding(model: MaskGIT):
     return calls
 
 
-@pytest.mark.parametrize("schedule, steps", [("cosine", 10), ("linear", 4), ("cubic", 7), ("cosine", 20), ("sqrt", 1)])
+@pytest.mark.parametrize(
+    "schedule, steps", [("cosine", 10), ("linear", 4), ("cubic", 7), ("cosine", 20), ("sqrt", 1)]
+)
 def test_decoding_unmasks_what_the_schedule_prescribes_and_keeps_known_tokens(schedule, steps):
     model = tiny_prior(schedule=schedule)
     calls = record_decoding(model)
-    tokens, history = model.sample(5, steps=steps, generator=torch.Generator().manual_seed(1), return_history=True)
+    tokens, history = model.sample(
+        5, steps=steps, generator=torch.Generator().manual_seed(1), return_history=True
+    )
     assert tokens.shape == (5, N_TOKENS) and tokens.dtype == torch.long
     assert tokens.min() >= 0 and tokens.max() < N_CODES
     assert history.shape == (steps + 1, 5, N_TOKENS)
-    assert history[0].all() and not history[-1].any()            # starts all masked, ends with none masked
+    assert history[0].all() and not history[-1].any()  # starts all masked, ends with none masked
     gamma = get_schedule(schedule)
     for t in range(1, steps + 1):
         still_masked = history[t].sum(1)
         fraction = float(gamma(torch.tensor(t / steps, dtype=torch.float64)))
         assert torch.all(still_masked == max(0, math.floor(N_TOKENS * fraction + 1e-9)))
-        assert torch.all(history[t] <= history[t - 1])             # a fixed token is never re-masked
+        assert torch.all(history[t] <= history[t - 1])  # a fixed token is never re-masked
     assert len(calls) == steps
     for (step_tokens, step_mask, _), before in zip(calls, history[:-1]):
         assert torch.equal(step_mask, before)
         known = ~step_mask
-        assert torch.equal(step_tokens[known], tokens[known])     # known tokens are kept to the end
+        assert torch.equal(step_tokens[known], tokens[known])  # known tokens are kept to the end
 
 
 def test_unmasked_counts_per_step_for_the_thesis_setting():
@@ -99,12 +103,14 @@ def test_unmasked_counts_per_step_for_the_thesis_setting():
 
 def test_guidance_scale_zero_equals_unconditional_and_one_equals_conditional():
     model = tiny_prior()
-    with torch.no_grad():                                         # make the class token matter
+    with torch.no_grad():  # make the class token matter
         model.class_embedding.weight.mul_(20)
     sample = lambda **kw: model.sample(8, steps=5, generator=torch.Generator().manual_seed(3), **kw)
     unconditional = sample()
     assert torch.equal(sample(labels=2, guidance_scale=0.0), unconditional)
-    assert torch.equal(sample(labels=torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), guidance_scale=0.0), unconditional)
+    assert torch.equal(
+        sample(labels=torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), guidance_scale=0.0), unconditional
+    )
     conditional = sample(labels=2)
     assert torch.equal(sample(labels=2, guidance_scale=1.0), conditional)
     assert not torch.equal(conditional, unconditional)
@@ -129,7 +135,7 @@ def test_sampling_is_reproducible_and_restores_training_mode():
 
 
 def test_loss_matches_its_definition_on_masked_tokens():
-    model = tiny_prior().eval()                                   # eval: no class dropout
+    model = tiny_prior().eval()  # eval: no class dropout
     tokens = torch.randint(0, N_CODES, (6, N_TOKENS), generator=torch.Generator().manual_seed(0))
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
     loss = model.loss(tokens, labels, torch.Generator().manual_seed(5))
@@ -159,9 +165,9 @@ def test_class_dropout_only_in_training():
     loss = lambda y: model.loss(tokens, y, torch.Generator().manual_seed(1))
     with torch.no_grad():
         model.class_embedding.weight.mul_(20)
-        model.train()                 # every label dropped (the transformer has no dropout)
+        model.train()  # every label dropped (the transformer has no dropout)
         torch.testing.assert_close(loss(labels), loss(None))
-        model.eval()                  # labels used
+        model.eval()  # labels used
         assert not torch.isclose(loss(labels), loss(None))
 
 
@@ -170,7 +176,7 @@ def test_training_lowers_the_loss(embedding):
     codebook = torch.randn(N_CODES, 16, generator=torch.Generator().manual_seed(0))
     model = tiny_prior(embedding=embedding, codebook=codebook)
     labels = torch.arange(96) % N_CLASSES
-    tokens = (labels[:, None] + torch.arange(N_TOKENS)[None, :]) % N_CODES   # a class-dependent pattern
+    tokens = (labels[:, None] + torch.arange(N_TOKENS)[None, :]) % N_CODES  # a class-dependent pattern
     losses = train_prior(model, tokens, labels, steps=40, batch_size=32, lr=3e-3)
     assert len(losses) == 40 and not model.training
     assert sum(losses[-5:]) / 5 < 0.75 * sum(losses[:5]) / 5
@@ -210,7 +216,7 @@ def test_embeddings_of_the_two_variants():
 def test_thesis_size():
     model = MaskGIT(40, 32, 5, codebook=torch.randn(32, 64))
     n_parameters = sum(p.numel() for p in model.parameters())
-    assert 1.0e6 < n_parameters < 1.2e6, n_parameters   # "about 1.1M parameters"
+    assert 1.0e6 < n_parameters < 1.2e6, n_parameters  # "about 1.1M parameters"
 
 
 def test_bad_settings_and_shapes_raise_clear_errors():

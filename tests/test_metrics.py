@@ -29,6 +29,7 @@ def symmetric_sqrt(sigma):
 
 # ------------------------------------------------------------------ Fréchet distance and FID
 
+
 def test_frechet_distance_one_dimensional_closed_form():
     # 1-D: (mu1 - mu2)^2 + (s1 - s2)^2
     assert metrics.frechet_distance([1.0], [[4.0]], [-2.0], [[9.0]]) == pytest.approx(9 + 1, rel=1e-12)
@@ -37,7 +38,7 @@ def test_frechet_distance_one_dimensional_closed_form():
 def test_frechet_distance_commuting_covariances_closed_form():
     rng = np.random.default_rng(0)
     d = 6
-    q = ortho_group.rvs(d, random_state=1)               # shared eigenvectors: the matrices commute
+    q = ortho_group.rvs(d, random_state=1)  # shared eigenvectors: the matrices commute
     a, b = rng.uniform(0.1, 3, d), rng.uniform(0.1, 3, d)
     mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
     expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
@@ -53,7 +54,7 @@ def test_frechet_distance_general_covariances_match_the_symmetric_form_and_are_s
     s1, s2 = random_covariance(rng, d), random_covariance(rng, d, 2.0)
     mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
     root1 = symmetric_sqrt(s1)
-    cross = np.trace(symmetric_sqrt(root1 @ s2 @ root1))           # Tr (S1^1/2 S2 S1^1/2)^1/2
+    cross = np.trace(symmetric_sqrt(root1 @ s2 @ root1))  # Tr (S1^1/2 S2 S1^1/2)^1/2
     expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * cross
     assert metrics.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-9)
     assert metrics.frechet_distance(mu2, s2, mu1, s1) == pytest.approx(expected, rel=1e-9)
@@ -97,7 +98,7 @@ def test_inaccurate_square_root_falls_back_to_an_eps_offset(monkeypatch):
     rng = np.random.default_rng(5)
     s1, s2 = random_covariance(rng, 5), random_covariance(rng, 5)
     exact = metrics.frechet_distance(np.zeros(5), s1, np.ones(5), s2)
-    monkeypatch.setattr(metrics, "SQRTM_RESIDUAL_TOL", -1.0)       # pretend sqrtm always fails
+    monkeypatch.setattr(metrics, "SQRTM_RESIDUAL_TOL", -1.0)  # pretend sqrtm always fails
     with pytest.warns(RuntimeWarning, match=r"added 1e-06 \* I"):
         offset = metrics.frechet_distance(np.zeros(5), s1, np.ones(5), s2)
     assert offset == pytest.approx(exact, abs=1e-4)
@@ -107,32 +108,39 @@ def test_inaccurate_square_root_falls_back_to_an_eps_offset(monkeypatch):
 
 def test_complex_square_root_keeps_a_negligible_imaginary_part_only():
     rng = np.random.default_rng(6)
-    x = rng.normal(size=(8, 20))                                   # rank-7 covariance in 20-d
+    x = rng.normal(size=(8, 20))  # rank-7 covariance in 20-d
     s = np.cov(x, rowvar=False)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")                             # no fallback needed here
+        warnings.simplefilter("error")  # no fallback needed here
         assert metrics.trace_sqrt_product(s, s) == pytest.approx(np.trace(s), rel=1e-6)
     with pytest.raises(ValueError, match="imaginary"):
         metrics.frechet_distance(np.zeros(3), np.eye(3), np.zeros(3), -np.eye(3))
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: metrics.fid(np.ones((5, 3)), np.ones((5, 4))), "dimension"),
-    (lambda: metrics.fid(np.ones((1, 3)), np.ones((5, 3))), "at least 2"),
-    (lambda: metrics.fid(np.ones(5), np.ones((5, 1))), "2-D"),
-    (lambda: metrics.fid(np.full((5, 2), np.nan), np.ones((5, 2))), "NaN"),
-    (lambda: metrics.frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3)), "dimension"),
-    (lambda: metrics.frechet_distance(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2)), "covariance"),
-    (lambda: metrics.frechet_distance(np.zeros(2), [[1, 0.5], [0, 1]], np.zeros(2), np.eye(2)), "symmetric"),
-    (lambda: metrics.frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.eye(2), eps=-1), "eps"),
-    (lambda: metrics.gaussian_statistics(np.ones((1, 4))), "at least 2"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: metrics.fid(np.ones((5, 3)), np.ones((5, 4))), "dimension"),
+        (lambda: metrics.fid(np.ones((1, 3)), np.ones((5, 3))), "at least 2"),
+        (lambda: metrics.fid(np.ones(5), np.ones((5, 1))), "2-D"),
+        (lambda: metrics.fid(np.full((5, 2), np.nan), np.ones((5, 2))), "NaN"),
+        (lambda: metrics.frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3)), "dimension"),
+        (lambda: metrics.frechet_distance(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2)), "covariance"),
+        (
+            lambda: metrics.frechet_distance(np.zeros(2), [[1, 0.5], [0, 1]], np.zeros(2), np.eye(2)),
+            "symmetric",
+        ),
+        (lambda: metrics.frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.eye(2), eps=-1), "eps"),
+        (lambda: metrics.gaussian_statistics(np.ones((1, 4))), "at least 2"),
+    ],
+)
 def test_fid_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
 
 # ------------------------------------------------------------------ Inception Score
+
 
 def test_inception_score_is_one_for_identical_predictions():
     p = np.tile([0.7, 0.2, 0.1], (100, 1))
@@ -141,7 +149,7 @@ def test_inception_score_is_one_for_identical_predictions():
 
 def test_inception_score_is_the_number_of_classes_for_confident_balanced_predictions():
     k = 4
-    p = np.eye(k)[np.tile(np.arange(k), 25)]                      # every split of 4 is balanced
+    p = np.eye(k)[np.tile(np.arange(k), 25)]  # every split of 4 is balanced
     assert metrics.inception_score(p, splits=25, shuffle=False) == pytest.approx((k, 0.0), abs=1e-12)
     mean, _ = metrics.inception_score(p, splits=1)
     assert mean == pytest.approx(k, rel=1e-12)
@@ -158,17 +166,20 @@ def test_inception_score_matches_its_definition_and_its_bounds():
     assert mean == pytest.approx(as_entropies, rel=1e-10)
     mean, std = metrics.inception_score(torch.tensor(p), splits=10, seed=3)
     assert 1 <= mean <= 5 and std > 0
-    assert metrics.inception_score(p, splits=10, seed=3) == (mean, std)       # seeded shuffle
+    assert metrics.inception_score(p, splits=10, seed=3) == (mean, std)  # seeded shuffle
 
 
-@pytest.mark.parametrize("probs, kwargs, message", [
-    (np.array([[0.5, 0.6], [0.5, 0.5]]), {}, "sum to 1"),
-    (np.array([[1.2, -0.2], [0.5, 0.5]]), {}, "negative"),
-    (np.array([0.5, 0.5]), {}, "2-D"),
-    (np.full((4, 2), 0.5), {"splits": 5}, "splits"),
-    (np.full((4, 2), 0.5), {"splits": 0}, "splits"),
-    (np.array([[np.nan, 1.0]]), {"splits": 1}, "NaN"),
-])
+@pytest.mark.parametrize(
+    "probs, kwargs, message",
+    [
+        (np.array([[0.5, 0.6], [0.5, 0.5]]), {}, "sum to 1"),
+        (np.array([[1.2, -0.2], [0.5, 0.5]]), {}, "negative"),
+        (np.array([0.5, 0.5]), {}, "2-D"),
+        (np.full((4, 2), 0.5), {"splits": 5}, "splits"),
+        (np.full((4, 2), 0.5), {"splits": 0}, "splits"),
+        (np.array([[np.nan, 1.0]]), {"splits": 1}, "NaN"),
+    ],
+)
 def test_inception_score_bad_input(probs, kwargs, message):
     with pytest.raises(ValueError, match=message):
         metrics.inception_score(probs, **kwargs)
@@ -176,15 +187,17 @@ def test_inception_score_bad_input(probs, kwargs, message):
 
 # ------------------------------------------------------------------ CAS
 
+
 def test_cas_on_a_tiny_synthetic_problem():
     x_syn, y_syn = make_cbf(10, length=48, seed=1)
     x_real, y_real = make_cbf(20, length=48, seed=2)
     config = EvaluatorConfig(epochs=20, batch_size=32)
     good = metrics.cas(x_syn, y_syn, x_real, y_real, config=config, device="cpu")
     assert good > 0.75
-    two_classes = y_syn < 2                                        # a mode-dropping generator
-    dropped = metrics.cas(x_syn[two_classes], y_syn[two_classes], x_real, y_real, n_classes=3,
-                          config=config, device="cpu")
+    two_classes = y_syn < 2  # a mode-dropping generator
+    dropped = metrics.cas(
+        x_syn[two_classes], y_syn[two_classes], x_real, y_real, n_classes=3, config=config, device="cpu"
+    )
     assert dropped <= 2 / 3 + 1e-9 < good
     with pytest.raises(ValueError, match="length"):
         metrics.cas(x_syn[:, :40], y_syn, x_real, y_real, config=config)
@@ -198,6 +211,7 @@ def test_cas_on_a_tiny_synthetic_problem():
 
 # ------------------------------------------------------------------ tokenizer metrics
 
+
 def test_reconstruction_errors_match_their_definitions():
     rng = np.random.default_rng(8)
     x = rng.normal(size=(6, 40)).astype(np.float32)
@@ -205,8 +219,9 @@ def test_reconstruction_errors_match_their_definitions():
     errors = metrics.reconstruction_errors(x, x_hat)
     assert errors["time_mse"] == pytest.approx(np.mean((x - x_hat) ** 2), rel=1e-10)
     window = torch.hann_window(8, dtype=torch.float64)
-    spec = lambda s: torch.view_as_real(torch.stft(torch.as_tensor(s, dtype=torch.float64), 8, 2, window=window,
-                                                   return_complex=True))
+    spec = lambda s: torch.view_as_real(
+        torch.stft(torch.as_tensor(s, dtype=torch.float64), 8, 2, window=window, return_complex=True)
+    )
     assert errors["stft_mse"] == pytest.approx(((spec(x) - spec(x_hat)) ** 2).mean().item(), rel=1e-10)
     assert metrics.reconstruction_errors(x[:, None], x[:, None]) == {"time_mse": 0.0, "stft_mse": 0.0}
     with pytest.raises(ValueError, match="shape"):
@@ -228,7 +243,7 @@ def test_latent_probes_pool_then_reproduce_scikit_learn():
     svm = SVC(kernel="linear").fit(scaler.transform(gtr), ytr).score(scaler.transform(gte), yte)
     knn = KNeighborsClassifier(5).fit(scaler.transform(gtr), ytr).score(scaler.transform(gte), yte)
     assert metrics.latent_probes(ztr, ytr, zte, yte) == {"svm": svm, "knn": knn}
-    assert metrics.probe_accuracies is probes.probe_accuracies      # re-exported, not duplicated
+    assert metrics.probe_accuracies is probes.probe_accuracies  # re-exported, not duplicated
     with pytest.raises(ValueError, match="channels"):
         metrics.global_average_pool(np.ones(5))
 

@@ -24,8 +24,9 @@ CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 def control_characters_in_math(text: str) -> list[str]:
     """The math spans of a markdown text that contain a control character other than a newline,
     each shown with its control characters escaped (``repr``)."""
-    spans = (match.group(1) if match.group(1) is not None else match.group(2)
-             for match in MATH.finditer(text))
+    spans = (
+        match.group(1) if match.group(1) is not None else match.group(2) for match in MATH.finditer(text)
+    )
     return [repr(span) for span in spans if CONTROL.search(span)]
 
 
@@ -46,7 +47,10 @@ def test_there_are_notebooks_to_check():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "book")))
 def test_no_control_characters_in_markdown_math(path: Path):
     notebook = nbformat.read(path, as_version=4)
-    problems = [f"cell {index}: {span}"
-                for index, cell in enumerate(notebook.cells) if cell.cell_type == "markdown"
-                for span in control_characters_in_math(cell.source)]
+    problems = [
+        f"cell {index}: {span}"
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "markdown"
+        for span in control_characters_in_math(cell.source)
+    ]
     assert not problems, f"control characters in math of {path.name}:\n" + "\n".join(problems)

@@ -46,7 +46,9 @@ def document_title(entry: str) -> str:
     """The first ``# `` heading of a table-of-contents entry (a notebook or a markdown page)."""
     path = next(p for p in (ROOT / f"{entry}.ipynb", ROOT / f"{entry}.md") if p.is_file())
     if path.suffix == ".ipynb":
-        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        text = "\n".join(
+            c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"
+        )
     else:
         text = path.read_text()
     return next(line[2:].strip() for line in text.splitlines() if line.startswith("# "))
@@ -121,7 +123,9 @@ def test_math_is_typeset(pages):
                     code += re.findall(r"`[^`]*`", cell.source)
                 else:
                     code.append(cell.source)
-    commands = set(re.findall(r"\\[A-Za-z]+", " ".join(math))) - set(re.findall(r"\\[A-Za-z]+", " ".join(code)))
+    commands = set(re.findall(r"\\[A-Za-z]+", " ".join(math))) - set(
+        re.findall(r"\\[A-Za-z]+", " ".join(code))
+    )
     assert len(commands) >= 10, commands
     text = " ".join(pages)
     assert not [c for c in commands if c.casefold() in text]
@@ -130,11 +134,15 @@ def test_math_is_typeset(pages):
 
 def test_bibliography_lists_the_references(pages, starts):
     bib = (ROOT / "references.bib").read_text()
-    titles = [re.sub(r"[{}]", "", t) for t in re.findall(r"^\s*title\s*=\s*[{\"](.+?)[}\"]\s*,?\s*$", bib,
-                                                          flags=re.MULTILINE)]
+    titles = [
+        re.sub(r"[{}]", "", t)
+        for t in re.findall(r"^\s*title\s*=\s*[{\"](.+?)[}\"]\s*,?\s*$", bib, flags=re.MULTILINE)
+    ]
     plain = [normalise(t) for t in titles if re.fullmatch(r"[A-Za-z ,:-]+", t) and "--" not in t]
     assert len(plain) >= 5
     # each page ends with its number, which would split an entry that runs onto the next page
-    back_matter = normalise(" ".join(re.sub(r"\s\d+$", "", page) for page in pages[starts["book/bibliography"]:]))
+    back_matter = normalise(
+        " ".join(re.sub(r"\s\d+$", "", page) for page in pages[starts["book/bibliography"] :])
+    )
     absent = [t for t in plain if t not in back_matter]
     assert not absent, f"bibliography lacks {absent}"

@@ -27,8 +27,18 @@ def run(seed: int = 0, loss=vicreg_loss, steps: int = 15, **kwargs):
     x, _ = make_cbf(16, seed=0)
     torch.manual_seed(0)
     encoder, projector = ConvEncoder((8, 16), (5, 3)), Projector(16, (32, 32))
-    losses = pretrain(encoder, projector, x, loss, augmentation="gauss", steps=steps, batch_size=24,
-                      lr=3e-3, seed=seed, **kwargs)
+    losses = pretrain(
+        encoder,
+        projector,
+        x,
+        loss,
+        augmentation="gauss",
+        steps=steps,
+        batch_size=24,
+        lr=3e-3,
+        seed=seed,
+        **kwargs,
+    )
     return losses, encoder, projector
 
 
@@ -46,8 +56,17 @@ def test_invariance_only_pretraining_shrinks_the_embeddings():
     encoder, projector = ConvEncoder((8, 16), (5, 3)), torch.nn.Linear(16, 8)
     with torch.no_grad():
         before = projector(encoder.eval()(torch.tensor(x))).std(0).mean()
-    pretrain(encoder, projector, x, invariance_term, augmentation=lambda v, g: gaussian_noise(v, g, 0.3),
-             steps=60, batch_size=24, lr=1e-2, augment_both=False)
+    pretrain(
+        encoder,
+        projector,
+        x,
+        invariance_term,
+        augmentation=lambda v, g: gaussian_noise(v, g, 0.3),
+        steps=60,
+        batch_size=24,
+        lr=1e-2,
+        augment_both=False,
+    )
     with torch.no_grad():
         after = projector(encoder(torch.tensor(x))).std(0).mean()
     assert after < 0.2 * before
@@ -71,16 +90,16 @@ def test_set_batchnorm_statistics_matches_the_data():
     encoder = ConvEncoder((4,), (3,))
     x = 3.0 + 2.0 * torch.randn(40, 30)
     norm = encoder.body[0][2]
-    assert torch.equal(norm.running_mean, torch.zeros(4))          # fresh: BN is the identity
+    assert torch.equal(norm.running_mean, torch.zeros(4))  # fresh: BN is the identity
     weights = [p.clone() for p in encoder.parameters()]
-    set_batchnorm_statistics(encoder, x)                            # one batch: exact
+    set_batchnorm_statistics(encoder, x)  # one batch: exact
     assert not encoder.training
     assert all(torch.equal(a, b) for a, b in zip(weights, encoder.parameters()))
     with torch.no_grad():
-        pre = encoder.body[0][1](encoder.body[0][0](x.unsqueeze(1)))    # (40, 4, 30) conv output
+        pre = encoder.body[0][1](encoder.body[0][0](x.unsqueeze(1)))  # (40, 4, 30) conv output
     assert torch.allclose(norm.running_mean, pre.mean((0, 2)), atol=1e-4)
     assert torch.allclose(norm.running_var, pre.var((0, 2)), rtol=1e-3)
-    assert norm.momentum == 0.1                                      # restored
+    assert norm.momentum == 0.1  # restored
 
 
 def test_set_batchnorm_statistics_refuses_bad_input():

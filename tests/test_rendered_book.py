@@ -25,7 +25,9 @@ from build_book import toc_files  # noqa: E402
 MATH_PAGE = "book/01_information_theory/information_theory"
 WIDGET_PAGE = "book/01_information_theory/information_theory"
 EXTERNAL = re.compile(r"""<(?:script[^>]*\ssrc|link[^>]*\shref)=["'](?:https?:)?//""", re.IGNORECASE)
-CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?["']?(?:https?:)?//|url\(["']?(?:https?:)?//""", re.IGNORECASE)
+CSS_IMPORT = re.compile(
+    r"""@import\s+(?:url\()?["']?(?:https?:)?//|url\(["']?(?:https?:)?//""", re.IGNORECASE
+)
 
 
 def find_chromium() -> str | None:
@@ -46,19 +48,33 @@ def chromium() -> str:
     path = find_chromium()
     if path is None:
         if os.environ.get("SSL_BOOK_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (SSL_BOOK_REQUIRE_BROWSER=1) but not installed; "
-                        "install Debian's `chromium` package")
+            pytest.fail(
+                "Chromium is required (SSL_BOOK_REQUIRE_BROWSER=1) but not installed; "
+                "install Debian's `chromium` package"
+            )
         pytest.skip("headless Chromium is not installed (apt-get install chromium)")
     return path
 
 
 def render(chromium: str, url: str, tmp_path: Path) -> str:
     """The page's DOM after its scripts ran, with every host name except 127.0.0.1 unresolvable."""
-    command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}",
-               "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-               "--virtual-time-budget=20000", "--dump-dom", url]
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        "--virtual-time-budget=20000",
+        "--dump-dom",
+        url,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
@@ -93,7 +109,9 @@ def test_tables_that_cells_display_are_html_tables(html):
     """A Markdown table a cell displays must not end up as a paragraph of pipes (the separator
     row |---| then shows as |—| after smart quotes)."""
     for page in html.rglob("*.html"):
-        assert "|—|" not in page.read_text(errors="replace"), f"{page.relative_to(html)}: a table rendered as text"
+        assert "|—|" not in page.read_text(errors="replace"), (
+            f"{page.relative_to(html)}: a table rendered as text"
+        )
     assert "<table" in (html / "book/16_results/results.html").read_text()
 
 

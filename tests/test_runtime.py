@@ -11,8 +11,12 @@ from ssl_book.runtime import QUICK_ENV_VAR
 
 
 def draw_everything() -> tuple:
-    return (random.random(), np.random.rand(3).tolist(), torch.rand(3).tolist(),
-            torch.nn.Linear(4, 2).weight.sum().item())
+    return (
+        random.random(),
+        np.random.rand(3).tolist(),
+        torch.rand(3).tolist(),
+        torch.nn.Linear(4, 2).weight.sum().item(),
+    )
 
 
 def test_same_seed_gives_same_numbers():
@@ -50,8 +54,9 @@ def test_unavailable_device_is_a_clear_error():
     assert get_device("cpu") == torch.device("cpu")
 
 
-@pytest.mark.parametrize("value, quick", [("1", True), ("true", True), ("YES", True),
-                                          ("0", False), ("", False), ("no", False)])
+@pytest.mark.parametrize(
+    "value, quick", [("1", True), ("true", True), ("YES", True), ("0", False), ("", False), ("no", False)]
+)
 def test_quick_switch(monkeypatch, value, quick):
     monkeypatch.setenv(QUICK_ENV_VAR, value)
     assert is_quick() is quick
@@ -80,8 +85,10 @@ def test_keep_freed_memory_reports_whether_it_applied():
         assert applied
 
 
-@pytest.mark.parametrize(("native", "requested", "expected"),
-                         [(True, "bf16", "bf16"), (False, "bf16", "fp32"), (True, "fp32", "fp32")])
+@pytest.mark.parametrize(
+    ("native", "requested", "expected"),
+    [(True, "bf16", "bf16"), (False, "bf16", "fp32"), (True, "fp32", "fp32")],
+)
 def test_bf16_falls_back_to_fp32_where_it_would_be_emulated(monkeypatch, native, requested, expected):
     from ssl_book import runtime
 

@@ -14,8 +14,7 @@ from ssl_book.seeds import SeedResults, over_seeds
 
 def noisy_experiment(seed: int) -> dict:
     """Draws from the global generators that over_seeds reseeds (and ignores ``seed``)."""
-    return {"a": float(np.random.rand()), "b": torch.rand(()).item() + 1.0,
-            "curve": torch.rand(3).numpy()}
+    return {"a": float(np.random.rand()), "b": torch.rand(()).item() + 1.0, "curve": torch.rand(3).numpy()}
 
 
 def test_same_seed_gives_the_same_numbers():
@@ -23,11 +22,11 @@ def test_same_seed_gives_the_same_numbers():
     second = over_seeds(noisy_experiment, [4, 3, 1])
     for key in first.keys():
         np.testing.assert_array_equal(first[key][[0, 1, 2]], second[key][[1, 2, 0]])
-    assert len(set(first["a"].tolist())) == 3                       # different seeds differ
+    assert len(set(first["a"].tolist())) == 3  # different seeds differ
 
 
 def test_the_seed_is_passed_on_and_rows_follow_the_order_of_seeds():
-    runs = over_seeds(lambda seed: {"seed": seed, "square": seed ** 2}, [5, 2, 7])
+    runs = over_seeds(lambda seed: {"seed": seed, "square": seed**2}, [5, 2, 7])
     assert runs.seeds == (5, 2, 7) and runs.n == 3
     np.testing.assert_array_equal(runs["seed"], [5, 2, 7])
     np.testing.assert_array_equal(runs["square"], [25, 4, 49])
@@ -47,8 +46,10 @@ def test_mean_and_sd_match_numpy():
 
 
 def test_paired_difference_and_overlap():
-    runs = SeedResults((0, 1, 2), {"x": np.array([1.0, 2.0, 3.0]), "y": np.array([1.5, 2.5, 3.6]),
-                                    "far": np.array([10.0, 10.1, 9.9])})
+    runs = SeedResults(
+        (0, 1, 2),
+        {"x": np.array([1.0, 2.0, 3.0]), "y": np.array([1.5, 2.5, 3.6]), "far": np.array([10.0, 10.1, 9.9])},
+    )
     diff = runs.difference("x", "y")
     assert diff.mean == pytest.approx(np.mean([0.5, 0.5, 0.6]))
     assert diff.sd == pytest.approx(np.std([0.5, 0.5, 0.6], ddof=1))
@@ -89,7 +90,7 @@ def test_plot_seeds_draws_bars_and_bands_and_checks_shapes():
     values = np.array([[0.5, 0.7], [0.6, 0.8], [0.55, 0.75]])
     plot_seeds(ax, [0, 1], values, label="bars")
     plot_seeds(ax, [0, 1], values, kind="line", label="band", color="C1")
-    plot_seeds(ax, 2, values[:, 0])                                  # one bar from (n_seeds,)
+    plot_seeds(ax, 2, values[:, 0])  # one bar from (n_seeds,)
     assert len(ax.patches) == 3 and len(ax.collections) >= 2
     with pytest.raises(ValueError, match="n_seeds"):
         plot_seeds(ax, [0, 1, 2], values)

@@ -13,8 +13,14 @@ from ssl_book.signal import istft, magnitude, split_frequencies, stft
 def test_matches_torch_stft(n_fft, hop):
     x = torch.randn(3, 101, dtype=torch.float64)
     u = stft(x, n_fft, hop)
-    ref = torch.stft(x, n_fft, hop_length=hop or n_fft // 4, window=torch.hann_window(n_fft, dtype=torch.float64),
-                     center=True, return_complex=True)
+    ref = torch.stft(
+        x,
+        n_fft,
+        hop_length=hop or n_fft // 4,
+        window=torch.hann_window(n_fft, dtype=torch.float64),
+        center=True,
+        return_complex=True,
+    )
     assert u.shape == (3, 2, n_fft // 2 + 1, ref.shape[-1])
     torch.testing.assert_close(u[:, 0], ref.real)
     torch.testing.assert_close(u[:, 1], ref.imag)
@@ -26,10 +32,17 @@ def test_matches_scipy_stft(n_fft):
     x = rng.normal(size=(2, 96))
     hop = n_fft // 4
     u = stft(torch.tensor(x), n_fft, hop, pad_mode="constant").numpy()
-    window = scipy.signal.get_window("hann", n_fft)        # periodic, like torch.hann_window
-    _, _, ref = scipy.signal.stft(x, window=window, nperseg=n_fft, noverlap=n_fft - hop,
-                                  boundary="zeros", padded=False, return_onesided=True)
-    ref = ref * window.sum()                                # scipy divides by the window's sum
+    window = scipy.signal.get_window("hann", n_fft)  # periodic, like torch.hann_window
+    _, _, ref = scipy.signal.stft(
+        x,
+        window=window,
+        nperseg=n_fft,
+        noverlap=n_fft - hop,
+        boundary="zeros",
+        padded=False,
+        return_onesided=True,
+    )
+    ref = ref * window.sum()  # scipy divides by the window's sum
     np.testing.assert_allclose(u[:, 0], ref.real, atol=1e-10)
     np.testing.assert_allclose(u[:, 1], ref.imag, atol=1e-10)
 
@@ -37,7 +50,7 @@ def test_matches_scipy_stft(n_fft):
 def test_thesis_shape_and_round_trip_on_real_data():
     data = load_ucr("ECG5000")
     x = torch.tensor(data.x_test[:64])
-    u = stft(x)                                             # n_fft 8, hop 2
+    u = stft(x)  # n_fft 8, hop 2
     assert u.shape == (64, 2, 5, 140 // 2 + 1)
     x_back = istft(u, length=140)
     assert (x_back - x).abs().max().item() < 1e-5
@@ -54,17 +67,20 @@ def test_magnitude():
     torch.testing.assert_close(magnitude(u), torch.sqrt(u[:, 0] ** 2 + u[:, 1] ** 2))
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: stft(torch.randn(2, 3, 50)), "batch, length"),
-    (lambda: stft(torch.ones(2, 50, dtype=torch.long)), "floating"),
-    (lambda: stft(torch.randn(2, 50), n_fft=1), "n_fft"),
-    (lambda: stft(torch.randn(2, 50), 8, hop_length=9), "hop_length"),
-    (lambda: stft(torch.randn(2, 3), 8), "longer than"),
-    (lambda: stft(np.zeros((2, 50))), "torch.Tensor"),
-    (lambda: istft(torch.randn(2, 5, 20), 40), "batch, 2, freq, frames"),
-    (lambda: istft(torch.randn(2, 2, 4, 20), 40), "frequency bins"),
-    (lambda: istft(torch.randn(2, 2, 5, 20), 0), "length"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: stft(torch.randn(2, 3, 50)), "batch, length"),
+        (lambda: stft(torch.ones(2, 50, dtype=torch.long)), "floating"),
+        (lambda: stft(torch.randn(2, 50), n_fft=1), "n_fft"),
+        (lambda: stft(torch.randn(2, 50), 8, hop_length=9), "hop_length"),
+        (lambda: stft(torch.randn(2, 3), 8), "longer than"),
+        (lambda: stft(np.zeros((2, 50))), "torch.Tensor"),
+        (lambda: istft(torch.randn(2, 5, 20), 40), "batch, 2, freq, frames"),
+        (lambda: istft(torch.randn(2, 2, 4, 20), 40), "frequency bins"),
+        (lambda: istft(torch.randn(2, 2, 5, 20), 0), "length"),
+    ],
+)
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -73,9 +89,9 @@ def test_bad_input(call, message):
 def test_split_frequencies_is_timevqvae_zero_padding():
     u = torch.randn(3, 2, 5, 41)
     u_low, u_high = split_frequencies(u)
-    expected_low = torch.zeros_like(u)                      # TimeVQVAE's zero_pad_high_freq
+    expected_low = torch.zeros_like(u)  # TimeVQVAE's zero_pad_high_freq
     expected_low[:, :, 0] = u[:, :, 0]
-    expected_high = torch.zeros_like(u)                     # and zero_pad_low_freq
+    expected_high = torch.zeros_like(u)  # and zero_pad_low_freq
     expected_high[:, :, 1:] = u[:, :, 1:]
     assert u_low.shape == u_high.shape == u.shape
     assert torch.equal(u_low, expected_low) and torch.equal(u_high, expected_high)
@@ -104,13 +120,16 @@ def test_low_part_of_a_constant_is_two_thirds_of_it():
     torch.testing.assert_close(x_high[:, 4:-4], torch.full((2, 56), 1.0, dtype=torch.float64))
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: split_frequencies(torch.randn(2, 5, 20)), "batch, channels, freq, frames"),
-    (lambda: split_frequencies(np.zeros((2, 2, 5, 20))), "batch, channels, freq, frames"),
-    (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=0), "low_bins"),
-    (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=5), "low_bins"),
-    (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=1.0), "low_bins"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: split_frequencies(torch.randn(2, 5, 20)), "batch, channels, freq, frames"),
+        (lambda: split_frequencies(np.zeros((2, 2, 5, 20))), "batch, channels, freq, frames"),
+        (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=0), "low_bins"),
+        (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=5), "low_bins"),
+        (lambda: split_frequencies(torch.randn(2, 2, 5, 20), low_bins=1.0), "low_bins"),
+    ],
+)
 def test_split_frequencies_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()

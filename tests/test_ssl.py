@@ -46,7 +46,7 @@ def barlow_twins_by_hand(z1: np.ndarray, z2: np.ndarray, lambd: float) -> float:
     for i in range(d):
         for j in range(d):
             c = (a[:, i] * b[:, j]).sum() / (np.sqrt((a[:, i] ** 2).sum()) * np.sqrt((b[:, j] ** 2).sum()))
-            loss += (1 - c) ** 2 if i == j else lambd * c ** 2
+            loss += (1 - c) ** 2 if i == j else lambd * c**2
     return loss
 
 
@@ -62,7 +62,7 @@ def vicreg_by_hand(z1, z2, lam, mu, nu, normalised_cov=False):
         if normalised_cov:
             zc = zc / np.linalg.norm(zc, axis=0)
             m = zc.T @ zc
-            return sum(m[i, j] ** 2 for i in range(d) for j in range(d) if i != j) / d ** 2
+            return sum(m[i, j] ** 2 for i in range(d) for j in range(d) if i != j) / d**2
         cov = zc.T @ zc / (n - 1)
         return sum(cov[i, j] ** 2 for i in range(d) for j in range(d) if i != j) / d
 
@@ -81,8 +81,10 @@ def test_barlow_twins_matches_paper_formula(pair):
     z1, z2 = pair
     expected = barlow_twins_by_hand(z1.numpy(), z2.numpy(), 5e-3)
     assert ssl.barlow_twins_loss(z1, z2, eps=0.0).item() == pytest.approx(expected, rel=1e-10)
-    assert ssl.barlow_twins_loss(z1, z2, scale_by_dim=True, eps=0.0).item() == pytest.approx(expected / 6, rel=1e-10)
-    assert ssl.barlow_twins_loss(z1, z2).item() == pytest.approx(expected, rel=1e-3)   # eps = 1e-5 as in BN
+    assert ssl.barlow_twins_loss(z1, z2, scale_by_dim=True, eps=0.0).item() == pytest.approx(
+        expected / 6, rel=1e-10
+    )
+    assert ssl.barlow_twins_loss(z1, z2).item() == pytest.approx(expected, rel=1e-3)  # eps = 1e-5 as in BN
 
 
 @pytest.mark.parametrize("weights", [(25.0, 25.0, 1.0), (1.0, 3.0, 7.0)])
@@ -90,9 +92,11 @@ def test_vicreg_and_vibcreg_match_their_formulas(pair, weights):
     z1, z2 = pair
     lam, mu, nu = weights
     assert ssl.vicreg_loss(z1, z2, lam, mu, nu).item() == pytest.approx(
-        vicreg_by_hand(z1.numpy(), z2.numpy(), lam, mu, nu), rel=1e-10)
+        vicreg_by_hand(z1.numpy(), z2.numpy(), lam, mu, nu), rel=1e-10
+    )
     assert ssl.vibcreg_loss(z1, z2, lam, mu, nu).item() == pytest.approx(
-        vicreg_by_hand(z1.numpy(), z2.numpy(), lam, mu, nu, normalised_cov=True), rel=1e-10)
+        vicreg_by_hand(z1.numpy(), z2.numpy(), lam, mu, nu, normalised_cov=True), rel=1e-10
+    )
 
 
 def test_vicreg_is_invariance_plus_vcreg_of_each_view(pair):
@@ -100,7 +104,8 @@ def test_vicreg_is_invariance_plus_vcreg_of_each_view(pair):
     decomposed = 25 * ssl.invariance_term(z1, z2) + ssl.vcreg_loss(z1) + ssl.vcreg_loss(z2)
     assert ssl.vicreg_loss(z1, z2).item() == pytest.approx(decomposed.item(), rel=1e-12)
     assert ssl.vcreg_loss(z1, 2.0, 3.0).item() == pytest.approx(
-        2 * ssl.variance_term(z1).item() + 3 * ssl.covariance_term(z1).item(), rel=1e-12)
+        2 * ssl.variance_term(z1).item() + 3 * ssl.covariance_term(z1).item(), rel=1e-12
+    )
 
 
 # ----------------------------------------------------------------------------- invariances
@@ -117,22 +122,25 @@ def test_variance_term_vanishes_at_unit_std_and_counts_the_deficit():
     assert ssl.variance_term(z).item() == 0.0
     assert ssl.variance_term(3 * z).item() == 0.0
     half = ssl.variance_term(0.5 * z).item()
-    assert half == pytest.approx(1 - np.sqrt(0.25 + 1e-4), rel=1e-9)       # every dimension short by ~0.5
-    assert ssl.variance_term(torch.ones(8, 3)).item() == pytest.approx(1 - 1e-2, rel=1e-6)   # collapsed
+    assert half == pytest.approx(1 - np.sqrt(0.25 + 1e-4), rel=1e-9)  # every dimension short by ~0.5
+    assert ssl.variance_term(torch.ones(8, 3)).item() == pytest.approx(1 - 1e-2, rel=1e-6)  # collapsed
 
 
 def test_covariance_terms_vanish_for_decorrelated_features():
     z = decorrelated_unit_std()
     assert ssl.covariance_term(z).item() == pytest.approx(0, abs=1e-12)
     assert ssl.normalized_covariance_term(z).item() == pytest.approx(0, abs=1e-12)
-    copies = torch.cat([z[:, :1]] * 4, dim=1)                   # four copies of one feature
+    copies = torch.cat([z[:, :1]] * 4, dim=1)  # four copies of one feature
     assert ssl.normalized_covariance_term(copies).item() == pytest.approx(12 / 16, rel=1e-9)
     # the normalised term ignores the scale of each feature, the plain one does not
-    mixed = z + 0.5 * z[:, :1]                                   # correlated with the first feature
+    mixed = z + 0.5 * z[:, :1]  # correlated with the first feature
     scaled = mixed * torch.tensor([1.0, 10, 0.1, 3, 7], dtype=torch.float64)
     assert ssl.normalized_covariance_term(scaled * 100).item() == pytest.approx(
-        ssl.normalized_covariance_term(scaled).item(), rel=1e-9)
-    assert ssl.covariance_term(scaled * 100).item() == pytest.approx(1e8 * ssl.covariance_term(scaled).item(), rel=1e-9)
+        ssl.normalized_covariance_term(scaled).item(), rel=1e-9
+    )
+    assert ssl.covariance_term(scaled * 100).item() == pytest.approx(
+        1e8 * ssl.covariance_term(scaled).item(), rel=1e-9
+    )
 
 
 def test_barlow_twins_is_zero_for_identical_decorrelated_views_and_ignores_affine_maps():
@@ -140,15 +148,19 @@ def test_barlow_twins_is_zero_for_identical_decorrelated_views_and_ignores_affin
     assert ssl.barlow_twins_loss(z, z, eps=0.0).item() == pytest.approx(0, abs=1e-12)
     z2 = z * torch.tensor([2.0, 0.5, 3.0, 1.0, 9.0], dtype=torch.float64) + 4.0
     assert ssl.barlow_twins_loss(z, z2, eps=0.0).item() == pytest.approx(0, abs=1e-12)
-    assert ssl.barlow_twins_loss(z, z2).item() < 1e-8                 # with batch norm's eps
+    assert ssl.barlow_twins_loss(z, z2).item() < 1e-8  # with batch norm's eps
     c = ssl.cross_correlation(z, -z)
     assert torch.allclose(torch.diagonal(c), -torch.ones(5, dtype=torch.float64), atol=1e-6)
-    assert ssl.barlow_twins_loss(z, -z, eps=0.0).item() == pytest.approx(5 * 4, rel=1e-10)   # (1 - (-1))^2 per dim
+    assert ssl.barlow_twins_loss(z, -z, eps=0.0).item() == pytest.approx(
+        5 * 4, rel=1e-10
+    )  # (1 - (-1))^2 per dim
 
 
 def test_info_nce_ignores_the_norm_and_has_a_known_value_for_equal_similarities(pair):
     z1, z2 = pair
-    assert ssl.info_nce_loss(3 * z1, 0.2 * z2).item() == pytest.approx(ssl.info_nce_loss(z1, z2).item(), rel=1e-10)
+    assert ssl.info_nce_loss(3 * z1, 0.2 * z2).item() == pytest.approx(
+        ssl.info_nce_loss(z1, z2).item(), rel=1e-10
+    )
     same = torch.ones(5, 3)
     assert ssl.info_nce_loss(same, same).item() == pytest.approx(np.log(2 * 5 - 1), rel=1e-6)
 
@@ -182,7 +194,7 @@ def test_a_few_optimisation_steps_lower_each_loss(name):
 def test_iternorm_whitens_each_group_with_enough_iterations():
     g = torch.Generator().manual_seed(0)
     mixing = torch.eye(16, dtype=torch.float64) + 0.15 * torch.randn(16, 16, generator=g, dtype=torch.float64)
-    z = torch.randn(512, 16, generator=g, dtype=torch.float64) @ mixing + 3.0      # correlated, shifted
+    z = torch.randn(512, 16, generator=g, dtype=torch.float64) @ mixing + 3.0  # correlated, shifted
     assert ssl.normalized_covariance_term(z) > 1e-3
     # (Newton's iteration for the inverse square root is only stable for well-conditioned
     # covariances, which is one reason IterNorm stops after a few iterations.)
@@ -207,8 +219,8 @@ def test_iternorm_eval_uses_running_statistics():
     layer = ssl.IterNorm(8, group_size=4, iterations=5, momentum=1.0)
     z = torch.randn(64, 8) * 2 + 1
     train_out = layer.train()(z)
-    assert torch.allclose(layer.eval()(z), train_out, atol=1e-5)     # momentum 1: the last batch's stats
-    assert layer.eval()(z[:1]).shape == (1, 8)                         # a single sample works in eval
+    assert torch.allclose(layer.eval()(z), train_out, atol=1e-5)  # momentum 1: the last batch's stats
+    assert layer.eval()(z[:1]).shape == (1, 8)  # a single sample works in eval
     with pytest.raises(ValueError, match="multiple of group_size"):
         ssl.IterNorm(10, group_size=4)
     with pytest.raises(ValueError, match=r"\(batch, 8\)"):
@@ -271,12 +283,16 @@ def test_off_diagonal_square_sum_equals_the_explicit_matrix(n, d):
     a, b = torch.randn(n, d, generator=gen), torch.randn(n, d, generator=gen)
     explicit = (a.T @ b).pow(2).sum() - torch.diagonal(a.T @ b).pow(2).sum()
     torch.testing.assert_close(ssl.off_diagonal_square_sum(a, b), explicit, rtol=1e-4, atol=1e-3)
-    torch.testing.assert_close(ssl.off_diagonal_square_sum(a), (a.T @ a).pow(2).sum() - (a * a).sum(0).pow(2).sum(),
-                               rtol=1e-4, atol=1e-3)
+    torch.testing.assert_close(
+        ssl.off_diagonal_square_sum(a),
+        (a.T @ a).pow(2).sum() - (a * a).sum(0).pow(2).sum(),
+        rtol=1e-4,
+        atol=1e-3,
+    )
     # gradients agree with the explicit formula too
     a.requires_grad_(True)
-    g_fast, = torch.autograd.grad(ssl.off_diagonal_square_sum(a, b), a)
-    g_slow, = torch.autograd.grad((a.T @ b).pow(2).sum() - (a * b).sum(0).pow(2).sum(), a)
+    (g_fast,) = torch.autograd.grad(ssl.off_diagonal_square_sum(a, b), a)
+    (g_slow,) = torch.autograd.grad((a.T @ b).pow(2).sum() - (a * b).sum(0).pow(2).sum(), a)
     torch.testing.assert_close(g_fast, g_slow, rtol=1e-4, atol=1e-3)
 
 
@@ -285,9 +301,11 @@ def test_iternorm_follows_newton_schulz_from_the_identity(iterations):
     """The whitening matrix is Huang et al.'s iteration P_{k+1} = (3 P_k - P_k^3 Sigma_N) / 2
     from P_0 = I, divided by sqrt(tr Sigma), written out here without shortcuts."""
     g = torch.Generator().manual_seed(3)
-    z = torch.randn(40, 8, generator=g, dtype=torch.float64) @ torch.randn(8, 8, generator=g, dtype=torch.float64)
+    z = torch.randn(40, 8, generator=g, dtype=torch.float64) @ torch.randn(
+        8, 8, generator=g, dtype=torch.float64
+    )
     layer = ssl.IterNorm(8, group_size=8, iterations=iterations).double()
-    x = z.T - z.T.mean(1, keepdim=True)                                     # (c, N)
+    x = z.T - z.T.mean(1, keepdim=True)  # (c, N)
     sigma = x @ x.T / 40 + layer.eps * torch.eye(8, dtype=torch.float64)
     trace = torch.trace(sigma)
     p = torch.eye(8, dtype=torch.float64)

@@ -30,9 +30,11 @@ def numpy_effective_rank(z: np.ndarray) -> float:
 @pytest.mark.parametrize("n, d, k", [(64, 32, 1), (64, 32, 5), (40, 200, 12), (128, 16, 16)])
 def test_equal_singular_values_give_exactly_k(n, d, k):
     g = torch.Generator().manual_seed(k)
-    u, v = centred_orthonormal(n, k, g), torch.linalg.qr(torch.randn(d, k, generator=g,
-                                                                     dtype=torch.float64))[0]
-    z = 3.0 * u @ v.T                                          # k singular values, all 3
+    u, v = (
+        centred_orthonormal(n, k, g),
+        torch.linalg.qr(torch.randn(d, k, generator=g, dtype=torch.float64))[0],
+    )
+    z = 3.0 * u @ v.T  # k singular values, all 3
     # float64 eigenvalues leave singular values of ~1e-8 sigma_1 where the exact ones are 0
     assert effective_rank(z).item() == pytest.approx(k, rel=1e-5)
     assert effective_rank(z.float()).item() == pytest.approx(k, rel=1e-4)
@@ -55,8 +57,7 @@ def test_two_unequal_directions_match_the_entropy_formula():
 
 @pytest.mark.parametrize("shape", [(32, 100), (100, 8), (27, 256), (2, 5)])
 def test_matches_numpy_svd_and_the_representation_module(shape):
-    z = np.random.default_rng(sum(shape)).standard_normal(shape) @ np.diag(
-        np.linspace(0.1, 3, shape[1]))
+    z = np.random.default_rng(sum(shape)).standard_normal(shape) @ np.diag(np.linspace(0.1, 3, shape[1]))
     ours = effective_rank(torch.as_tensor(z)).item()
     assert ours == pytest.approx(numpy_effective_rank(z), rel=1e-5)
     assert ours == pytest.approx(representation.effective_rank(z), rel=1e-5)
@@ -66,18 +67,19 @@ def test_matches_numpy_svd_and_the_representation_module(shape):
 def test_scale_free_and_bounded_by_the_batch():
     z = torch.randn(20, 512, generator=torch.Generator().manual_seed(2))
     assert effective_rank(1e-3 * z).item() == pytest.approx(effective_rank(z).item(), rel=1e-5)
-    assert effective_rank(z).item() <= 19 + 1e-4          # centring: rank at most N - 1
+    assert effective_rank(z).item() <= 19 + 1e-4  # centring: rank at most N - 1
 
 
 def test_complete_collapse_gives_zero_std_and_rank():
-    z = torch.ones(16, 8) * torch.arange(8.0)               # every row the same
+    z = torch.ones(16, 8) * torch.arange(8.0)  # every row the same
     diagnostics = collapse_diagnostics(z)
     assert diagnostics["std"].item() == 0.0 and diagnostics["erank"].item() == 0.0
 
 
 def test_std_is_the_mean_unbiased_std_and_everything_is_fp32_and_detached():
-    z = torch.randn(50, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(3),
-                    requires_grad=True)
+    z = torch.randn(
+        50, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(3), requires_grad=True
+    )
     diagnostics = collapse_diagnostics(z.to(torch.bfloat16))
     expected = np.std(z.detach().to(torch.bfloat16).double().numpy(), axis=0, ddof=1).mean()
     assert diagnostics["std"].item() == pytest.approx(expected, rel=1e-5)
@@ -100,8 +102,9 @@ def test_rejects_what_is_not_a_batch_of_embeddings():
 
 
 # ----------------------------------------------------------------------------- in NCVQVAE
-@pytest.mark.parametrize("method, augment", [("vibcreg", "gauss"), ("barlowtwins", "slice"),
-                                             ("baseline", None)])
+@pytest.mark.parametrize(
+    "method, augment", [("vibcreg", "gauss"), ("barlowtwins", "slice"), ("baseline", None)]
+)
 def test_ncvqvae_logs_diagnostics_outside_the_loss(method, augment):
     torch.manual_seed(0)
     config = Stage1Config(method, augment, projector_dim=64)
@@ -116,4 +119,4 @@ def test_ncvqvae_logs_diagnostics_outside_the_loss(method, augment):
     for name in logged - {"perplexity"}:
         assert not terms[name].requires_grad and terms[name].dtype == torch.float32
         assert 0 < terms[name].item() and (name.endswith("std") or terms[name].item() <= 11 + 1e-4)
-    terms["loss"].backward()                                # the diagnostics do not get in the way
+    terms["loss"].backward()  # the diagnostics do not get in the way

@@ -30,8 +30,10 @@ def test_paired_comparison_with_identical_differences():
     assert stats.paired_comparison([1.0, 2.0], [1.0, 2.0]).p_value == 1.0
 
 
-@pytest.mark.parametrize("a, b, message", [
-    ([1.0], [2.0], "at least 2"), ([1.0, 2.0], [1.0], "one length"), ([1.0, np.nan], [1.0, 2.0], "finite")])
+@pytest.mark.parametrize(
+    "a, b, message",
+    [([1.0], [2.0], "at least 2"), ([1.0, 2.0], [1.0], "one length"), ([1.0, np.nan], [1.0, 2.0], "finite")],
+)
 def test_paired_comparison_rejects_bad_input(a, b, message):
     with pytest.raises(ValueError, match=message):
         stats.paired_comparison(a, b)
@@ -60,9 +62,10 @@ def test_holm_matches_its_definition_and_bh_matches_scipy():
     for _ in range(20):
         p = rng.uniform(0, 0.2, size=rng.integers(1, 12))
         np.testing.assert_allclose(stats.holm(p), holm_by_definition(p))
-        assert (stats.holm(p) >= stats.benjamini_hochberg(p) - 1e-12).all()   # Holm is the stricter
-    np.testing.assert_allclose(stats.benjamini_hochberg([0.01, 0.04, 0.03]),
-                               sps.false_discovery_control([0.01, 0.04, 0.03]))
+        assert (stats.holm(p) >= stats.benjamini_hochberg(p) - 1e-12).all()  # Holm is the stricter
+    np.testing.assert_allclose(
+        stats.benjamini_hochberg([0.01, 0.04, 0.03]), sps.false_discovery_control([0.01, 0.04, 0.03])
+    )
     np.testing.assert_allclose(stats.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         stats.holm([0.5, 1.5])

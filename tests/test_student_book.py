@@ -61,15 +61,20 @@ def solutions_and_exercises(path: Path) -> tuple[list[str], list[str]]:
         elif cell.cell_type == "markdown" and "{solution-end}" in cell.source:
             inside = False
             prose = plain_phrase("\n\n".join(c.source for c in block if c.cell_type == "markdown"))
-            code = [line.strip() for c in block if c.cell_type == "code" for line in c.source.splitlines()
-                    if not line.lstrip().startswith("#")]
+            code = [
+                line.strip()
+                for c in block
+                if c.cell_type == "code"
+                for line in c.source.splitlines()
+                if not line.lstrip().startswith("#")
+            ]
             if prose or code:
                 solutions.append(prose or max(code, key=len))
         elif inside:
             block.append(cell)
         elif cell.cell_type == "markdown" and "```{exercise}" in cell.source:
             title = cell.source.split("```{exercise}", 1)[1].splitlines()[0].strip()
-            if not re.fullmatch(r"[\w ,.:;()-]+", title) or len(title.split()) < 3:   # markup or too short
+            if not re.fullmatch(r"[\w ,.:;()-]+", title) or len(title.split()) < 3:  # markup or too short
                 title = plain_phrase(cell.source.split("\n\n", 1)[-1]) or title
             exercises.append(title)
     return solutions, exercises

@@ -16,15 +16,41 @@ from ssl_book.experiments.provenance import ROOT, provenance, typed_command
 from ssl_book.experiments.report import load_results
 
 DATASET = "SonyAIBORobotSurface1"
-TINY = ["--preset", "cpu", "--precision", "fp32", "--stage1-steps", "3", "--stage2-steps", "3",
-        "--evaluator-epochs", "1", "--cas-epochs", "1"]
+TINY = [
+    "--preset",
+    "cpu",
+    "--precision",
+    "fp32",
+    "--stage1-steps",
+    "3",
+    "--stage2-steps",
+    "3",
+    "--evaluator-epochs",
+    "1",
+    "--cas-epochs",
+    "1",
+]
 
 
 def test_typed_command_has_no_machine_paths(tmp_path):
-    argv = [str(ROOT / "ssl_book" / "experiments" / "__main__.py"), "sweep", "--out",
-            str(ROOT / "results" / "runs"), f"--train={tmp_path / 'mine_TRAIN.tsv'}", "--seeds", "1"]
-    assert typed_command(argv) == ["python -m ssl_book.experiments", "sweep", "--out", "results/runs",
-                                   "--train=.../mine_TRAIN.tsv", "--seeds", "1"]
+    argv = [
+        str(ROOT / "ssl_book" / "experiments" / "__main__.py"),
+        "sweep",
+        "--out",
+        str(ROOT / "results" / "runs"),
+        f"--train={tmp_path / 'mine_TRAIN.tsv'}",
+        "--seeds",
+        "1",
+    ]
+    assert typed_command(argv) == [
+        "python -m ssl_book.experiments",
+        "sweep",
+        "--out",
+        "results/runs",
+        "--train=.../mine_TRAIN.tsv",
+        "--seeds",
+        "1",
+    ]
     record = provenance(__import__("torch").device("cpu"), argv)
     assert "host" not in record and str(tmp_path) not in json.dumps(record)
     assert record["command"].startswith("python -m ssl_book.experiments sweep --out results/runs")
@@ -52,17 +78,36 @@ def test_a_run_held_by_another_process_is_skipped_not_run_twice(tmp_path, monkey
     from ssl_book.experiments.cli import make_config
     from ssl_book.experiments.pipeline import run_paths
 
-    config = make_config(DATASET, "baseline", None, 1, "cpu", "fp32", stage1__steps=3, stage2__steps=3,
-                         evaluation__evaluator_epochs=1, evaluation__cas_epochs=1)
+    config = make_config(
+        DATASET,
+        "baseline",
+        None,
+        1,
+        "cpu",
+        "fp32",
+        stage1__steps=3,
+        stage2__steps=3,
+        evaluation__evaluator_epochs=1,
+        evaluation__cas_epochs=1,
+    )
     folder = run_paths(config, tmp_path / "runs").folder
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
         from ssl_book.experiments.pipeline import run_lock
         with run_lock(Path({str(folder)!r})) as acquired:
             print(acquired, flush=True)
             sys.stdin.read()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "True"
         assert main(["run", "--dataset", DATASET, "--out", str(tmp_path / "runs"), *TINY]) == 0
@@ -77,12 +122,32 @@ def test_a_run_held_by_another_process_is_skipped_not_run_twice(tmp_path, monkey
 def test_sweep_with_two_jobs_runs_every_configuration_once(tmp_path, monkeypatch):
     monkeypatch.setenv("SSL_BOOK_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "runs"
-    argv = ["sweep", "--datasets", DATASET, "--methods", "baseline", "barlowtwins", "--augments", "gauss",
-            "--seeds", "1", "2", "--jobs", "2", "--out", str(out), *TINY]
+    argv = [
+        "sweep",
+        "--datasets",
+        DATASET,
+        "--methods",
+        "baseline",
+        "barlowtwins",
+        "--augments",
+        "gauss",
+        "--seeds",
+        "1",
+        "2",
+        "--jobs",
+        "2",
+        "--out",
+        str(out),
+        *TINY,
+    ]
     assert main(argv) == 0
     results = load_results(out)
     assert sorted((r["config"]["stage1"]["method"], r["config"]["seed"]) for r in results) == [
-        ("barlowtwins", 1), ("barlowtwins", 2), ("baseline", 1), ("baseline", 2)]
+        ("barlowtwins", 1),
+        ("barlowtwins", 2),
+        ("baseline", 1),
+        ("baseline", 2),
+    ]
     for r in results:
         assert r["provenance"]["command"].startswith("python -m ssl_book.experiments sweep")
         assert str(tmp_path) not in r["provenance"]["command"]
@@ -91,7 +156,7 @@ def test_sweep_with_two_jobs_runs_every_configuration_once(tmp_path, monkeypatch
             assert r["timing"][f"{part}_seconds"] >= 0 and r["timing"][f"{part}_cpu_seconds"] >= 0
         assert r["timing"]["stage1"]["cpu_seconds"] > 0
     stamps = sorted(p.stat().st_mtime_ns for p in out.rglob("results.json"))
-    assert main(argv) == 0                                   # everything finished: nothing reruns
+    assert main(argv) == 0  # everything finished: nothing reruns
     assert sorted(p.stat().st_mtime_ns for p in out.rglob("results.json")) == stamps
     assert not list(out.rglob("*.tmp"))
 
@@ -122,7 +187,7 @@ def test_prior_ablation_reuses_the_stage1_model_and_is_labelled(tmp_path, monkey
     assert len(results) == 3 and len(list(out.rglob("stage1-seed1-*.pt"))) == 1
     runs = sorted(results.values(), key=lambda r: r["timing"]["stage1"]["steps_run"])
     assert [r["timing"]["stage1"]["steps_run"] for r in runs] == [0, 0, 3]
-    assert len({r["metrics"]["svm"] for r in runs}) == 1              # one tokenizer, one probe score
+    assert len({r["metrics"]["svm"] for r in runs}) == 1  # one tokenizer, one probe score
     labels = sorted(row.config for row in aggregate(list(results.values())))
     assert labels == ["baseline", "baseline [prior: codebook]", "baseline [thesis mask]"]
 
@@ -156,7 +221,7 @@ def test_full_protocol_plan_finishes_every_configuration_of_a_seed_first():
     mallat = [c for c in configs if c.dataset == "Mallat"]
     assert all(c.evaluation.cas_epochs == 200 for c in mallat)
     sony_stage1 = {c.stage1_digest() for c in configs if c.dataset != "Mallat" and c.seed == 1}
-    assert len(sony_stage1) == 14            # the ablations reuse stage 1 of the main runs
+    assert len(sony_stage1) == 14  # the ablations reuse stage 1 of the main runs
 
 
 def test_small_ablations_pair_with_the_committed_small_runs():
@@ -165,9 +230,11 @@ def test_small_ablations_pair_with_the_committed_small_runs():
 
     from ssl_book.experiments.report import configuration_label, protocol_label
 
-    committed = {(r["config"]["dataset"], r["config"]["seed"]): r["config"]
-                 for r in load_results(ROOT / "results" / "runs")
-                 if configuration_label(r["config"]) == "baseline" and r["config"]["stage1"]["steps"] == 300}
+    committed = {
+        (r["config"]["dataset"], r["config"]["seed"]): r["config"]
+        for r in load_results(ROOT / "results" / "runs")
+        if configuration_label(r["config"]) == "baseline" and r["config"]["stage1"]["steps"] == 300
+    }
     configs = plan([1], small=["ECG5000"])
     small = [c for c in configs if c.stage1.steps == 300]
     assert configs[: len(small)] == small and len(small) == 3

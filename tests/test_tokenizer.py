@@ -7,8 +7,19 @@ from ssl_book.signal import stft
 from ssl_book.tokenizer import STFTVQVAE, downsample_rate, evaluate_tokenizer, train_tokenizer
 
 # length -> tokens (5 x W'), the table of the NC-VQVAE reference (n_fft 8, width 8)
-THESIS_TOKENS = {140: 40, 96: 60, 500: 75, 1024: 40, 512: 40, 70: 45, 65: 40, 398: 60, 128: 40,
-                 945: 70, 152: 45}
+THESIS_TOKENS = {
+    140: 40,
+    96: 60,
+    500: 75,
+    1024: 40,
+    512: 40,
+    70: 45,
+    65: 40,
+    398: 60,
+    128: 40,
+    945: 70,
+    152: 45,
+}
 
 
 def small(length: int, **options) -> STFTVQVAE:
@@ -36,7 +47,7 @@ def test_shapes_of_every_piece(length):
     assert out.vq.indices.shape == (3, *model.token_shape)
     assert model.tokens(x).shape == (3, model.num_tokens) and model.tokens(x).dtype == torch.long
     assert model.pooled(z).shape == (3, 16)
-    x_hat, u_hat = model.decode(z)                       # the unquantized branch of NC-VQVAE
+    x_hat, u_hat = model.decode(z)  # the unquantized branch of NC-VQVAE
     assert x_hat.shape == (3, length) and u_hat.shape == out.u_hat.shape
 
 
@@ -72,7 +83,9 @@ def test_loss_is_the_sum_of_its_terms_and_pooling_is_avg_and_max():
     assert out.commitment_loss is out.vq.commitment_loss
     z = torch.randn(2, 8, 5, 9)
     pooled = model.pooled(z)
-    assert torch.equal(pooled[:, :8], z.mean((2, 3))) and torch.equal(pooled[:, 8:], z.flatten(2).max(2).values)
+    assert torch.equal(pooled[:, :8], z.mean((2, 3))) and torch.equal(
+        pooled[:, 8:], z.flatten(2).max(2).values
+    )
 
 
 def test_tokens_decode_to_the_eval_reconstruction_without_touching_the_codebook():
@@ -80,7 +93,7 @@ def test_tokens_decode_to_the_eval_reconstruction_without_touching_the_codebook(
     x = torch.randn(6, 140)
     state = {k: v.clone() for k, v in model.state_dict().items()}
     tokens = model.tokens(x)
-    assert model.training                                # mode restored
+    assert model.training  # mode restored
     assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
     model.eval()
     out = model(x)
@@ -117,7 +130,9 @@ def test_a_few_training_steps_lower_the_loss():
 
 def test_quantizer_options_are_passed_on():
     model = small(70, ema=False, commitment_weight=0.25, kmeans_init=True)
-    assert not model.quantizer.ema and model.quantizer.commitment_weight == 0.25 and model.quantizer.kmeans_init
+    assert (
+        not model.quantizer.ema and model.quantizer.commitment_weight == 0.25 and model.quantizer.kmeans_init
+    )
 
 
 def test_bad_inputs_raise():

@@ -24,10 +24,10 @@ def test_minibatches_cover_every_sample_once_per_epoch():
 
 def test_minibatches_never_yield_a_lone_sample():
     gen = torch.Generator().manual_seed(0)
-    batches = minibatches(9, 4, gen)                 # 4 + 4 + 1: the one joins the batch before
+    batches = minibatches(9, 4, gen)  # 4 + 4 + 1: the one joins the batch before
     sizes = [len(next(batches)) for _ in range(4)]
     assert sizes == [4, 5, 4, 5]
-    batches = minibatches(10, 4, gen)                # 4 + 4 + 2 stays as it is
+    batches = minibatches(10, 4, gen)  # 4 + 4 + 2 stays as it is
     assert [len(next(batches)) for _ in range(3)] == [4, 4, 2]
 
 
@@ -97,13 +97,16 @@ def test_probes_reproduce_scikit_learn(features):
     assert linear_probe(xtr, ytr, xte, yte) > 0.8
 
 
-@pytest.mark.parametrize("mangle, message", [
-    (lambda a, b, c, d: (a[:, :4], b, c, d), "dimension"),
-    (lambda a, b, c, d: (a, b[:-1], c, d), "length"),
-    (lambda a, b, c, d: (a[:, 0], b, c, d), "2-D"),
-    (lambda a, b, c, d: (a, np.zeros_like(b), c, d), "single class"),
-    (lambda a, b, c, d: (np.where(a > 1, np.nan, a), b, c, d), "NaN"),
-])
+@pytest.mark.parametrize(
+    "mangle, message",
+    [
+        (lambda a, b, c, d: (a[:, :4], b, c, d), "dimension"),
+        (lambda a, b, c, d: (a, b[:-1], c, d), "length"),
+        (lambda a, b, c, d: (a[:, 0], b, c, d), "2-D"),
+        (lambda a, b, c, d: (a, np.zeros_like(b), c, d), "single class"),
+        (lambda a, b, c, d: (np.where(a > 1, np.nan, a), b, c, d), "NaN"),
+    ],
+)
 def test_probe_input_errors(features, mangle, message):
     with pytest.raises(ValueError, match=message):
         svm_probe(*mangle(*features))

@@ -30,16 +30,19 @@ def qkv():
 
 def test_attention_equals_torch_without_mask(qkv):
     q, k, v = qkv
-    torch.testing.assert_close(scaled_dot_product_attention(q, k, v), F.scaled_dot_product_attention(q, k, v),
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        scaled_dot_product_attention(q, k, v), F.scaled_dot_product_attention(q, k, v), atol=1e-5, rtol=0
+    )
 
 
 def test_attention_equals_torch_with_boolean_mask(qkv):
     q, k, v = qkv
     mask = torch.rand(2, 1, 5, 7, generator=torch.Generator().manual_seed(1)) > 0.4
-    mask[..., 0] = True                                  # every query may attend somewhere
+    mask[..., 0] = True  # every query may attend somewhere
     ours = scaled_dot_product_attention(q, k, v, mask)
-    torch.testing.assert_close(ours, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        ours, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-5, rtol=0
+    )
     weights = attention_weights(q, k, mask)
     assert torch.all(weights[~mask.expand_as(weights)] == 0)
     torch.testing.assert_close(weights.sum(-1), torch.ones(2, 3, 5))
@@ -48,21 +51,31 @@ def test_attention_equals_torch_with_boolean_mask(qkv):
 def test_attention_equals_torch_with_float_and_causal_masks(qkv):
     q, k, v = qkv
     additive = torch.randn(5, 7, generator=torch.Generator().manual_seed(2))
-    torch.testing.assert_close(scaled_dot_product_attention(q, k, v, additive),
-                               F.scaled_dot_product_attention(q, k, v, attn_mask=additive), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        scaled_dot_product_attention(q, k, v, additive),
+        F.scaled_dot_product_attention(q, k, v, attn_mask=additive),
+        atol=1e-5,
+        rtol=0,
+    )
     kk, vv = k[..., :5, :], v[..., :5, :]
-    torch.testing.assert_close(scaled_dot_product_attention(q, kk, vv, causal_mask(5)),
-                               F.scaled_dot_product_attention(q, kk, vv, is_causal=True), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        scaled_dot_product_attention(q, kk, vv, causal_mask(5)),
+        F.scaled_dot_product_attention(q, kk, vv, is_causal=True),
+        atol=1e-5,
+        rtol=0,
+    )
 
 
 def test_causal_attention_ignores_the_future(qkv):
     q, k, v = (t[..., :5, :] for t in qkv)
     out = scaled_dot_product_attention(q, k, v, causal_mask(5))
     v2 = v.clone()
-    v2[..., 3:, :] += 10.0                              # change only the future of positions 0..2
+    v2[..., 3:, :] += 10.0  # change only the future of positions 0..2
     k2 = k.clone()
     k2[..., 3:, :] -= 5.0
-    torch.testing.assert_close(scaled_dot_product_attention(q, k2, v2, causal_mask(5))[..., :3, :], out[..., :3, :])
+    torch.testing.assert_close(
+        scaled_dot_product_attention(q, k2, v2, causal_mask(5))[..., :3, :], out[..., :3, :]
+    )
 
 
 def test_attention_rejects_bad_input(qkv):
@@ -94,8 +107,9 @@ def test_multi_head_attention_equals_torch():
     torch.testing.assert_close(out, expected, atol=1e-5, rtol=0)
     torch.testing.assert_close(weights, expected_weights, atol=1e-5, rtol=0)
     context = torch.randn(3, 9, 16)
-    torch.testing.assert_close(ours(x, context), reference(x, context, context, need_weights=False)[0],
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        ours(x, context), reference(x, context, context, need_weights=False)[0], atol=1e-5, rtol=0
+    )
 
 
 def test_multi_head_attention_shapes_and_errors():
@@ -116,7 +130,7 @@ def test_sinusoidal_positions_properties():
     assert pe.shape == (50, 16) and pe.abs().max() <= 1
     torch.testing.assert_close(pe[0], torch.tensor([0.0, 1.0] * 8))
     torch.testing.assert_close((pe[:, 0::2] ** 2 + pe[:, 1::2] ** 2), torch.ones(50, 8))
-    gram = pe @ pe.T                                    # depends on p - q only
+    gram = pe @ pe.T  # depends on p - q only
     for shift in (1, 5, 20):
         diagonal = torch.diagonal(gram, offset=shift)
         torch.testing.assert_close(diagonal, diagonal[0].expand_as(diagonal), atol=1e-4, rtol=0)
@@ -125,9 +139,11 @@ def test_sinusoidal_positions_properties():
     rotation = torch.zeros(16, 16)
     for i, angle in enumerate(frequencies * k):
         c, s = torch.cos(angle), torch.sin(angle)
-        rotation[2 * i:2 * i + 2, 2 * i:2 * i + 2] = torch.stack([torch.stack([c, -s]), torch.stack([s, c])])
+        rotation[2 * i : 2 * i + 2, 2 * i : 2 * i + 2] = torch.stack(
+            [torch.stack([c, -s]), torch.stack([s, c])]
+        )
     torch.testing.assert_close(pe[:-k] @ rotation, pe[k:], atol=1e-4, rtol=0)
-    assert len({tuple(row.round(decimals=4).tolist()) for row in pe}) == 50   # all positions distinct
+    assert len({tuple(row.round(decimals=4).tolist()) for row in pe}) == 50  # all positions distinct
     with pytest.raises(ValueError, match="even"):
         sinusoidal_positions(10, 7)
 
@@ -165,7 +181,7 @@ def test_encoder_layer_is_pre_norm_residual():
 def test_rms_norm_formula():
     norm = make_norm("rms", 6)
     x = torch.randn(4, 6)
-    torch.testing.assert_close(norm(x), x / torch.sqrt((x ** 2).mean(-1, keepdim=True) + 1e-6))
+    torch.testing.assert_close(norm(x), x / torch.sqrt((x**2).mean(-1, keepdim=True) + 1e-6))
     with pytest.raises(ValueError, match="norm must be"):
         make_norm("batch", 6)
 

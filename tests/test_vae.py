@@ -48,7 +48,7 @@ def test_reparameterize_has_the_right_moments_and_gradients():
     assert torch.allclose(z.mean(0), mu.detach(), atol=0.03)
     assert torch.allclose(z.std(0), torch.tensor([1.0, 2.0]), atol=0.03)
     z.sum().backward()
-    assert torch.allclose(mu.grad, torch.full((2,), 100_000.0))      # dz/dmu = 1 for every draw
+    assert torch.allclose(mu.grad, torch.full((2,), 100_000.0))  # dz/dmu = 1 for every draw
     assert logvar.grad.abs().sum() > 0
 
 
@@ -64,8 +64,9 @@ def test_elbo_is_a_lower_bound_that_is_tight_at_the_true_posterior():
     torch.manual_seed(0)
     w, s = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64), 0.7
     x = torch.tensor([[0.8, -1.1, 0.9]], dtype=torch.float64)
-    log_px = MultivariateNormal(torch.zeros(3, dtype=torch.float64),
-                                torch.outer(w, w) + s**2 * torch.eye(3, dtype=torch.float64)).log_prob(x)
+    log_px = MultivariateNormal(
+        torch.zeros(3, dtype=torch.float64), torch.outer(w, w) + s**2 * torch.eye(3, dtype=torch.float64)
+    ).log_prob(x)
     precision = 1 + w @ w / s**2
     post_mu, post_logvar = (x @ w / s**2 / precision).reshape(1, 1), torch.log(1 / precision).reshape(1, 1)
 
@@ -87,8 +88,10 @@ def test_elbo_terms_and_beta():
     assert torch.allclose(t4.loss - t1.loss, 3 * t1.kl.mean())
 
 
-@pytest.mark.parametrize("model", [Autoencoder(24, latent_dim=3, hidden=(16,)),
-                                   GaussianVAE(24, latent_dim=3, hidden=(16,), obs_std=0.5)])
+@pytest.mark.parametrize(
+    "model",
+    [Autoencoder(24, latent_dim=3, hidden=(16,)), GaussianVAE(24, latent_dim=3, hidden=(16,), obs_std=0.5)],
+)
 def test_training_lowers_the_loss(model):
     torch.manual_seed(0)
     t = torch.linspace(0, 1, 24)

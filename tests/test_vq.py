@@ -49,18 +49,20 @@ def test_gradients_of_each_loss_term_reach_what_the_paper_says():
     out = vq(z)
     e = vq.codebook[out.indices].movedim(-1, 1).detach()
     # the commitment term moves only the encoder, towards its code: d/dz mean((z - e)^2)
-    g_z, = torch.autograd.grad(out.commitment_loss, z, retain_graph=True)
+    (g_z,) = torch.autograd.grad(out.commitment_loss, z, retain_graph=True)
     assert torch.allclose(g_z, 2 * (z - e) / z.numel(), atol=1e-7)
-    assert torch.autograd.grad(out.commitment_loss, vq.codebook, retain_graph=True, allow_unused=True)[0] is None
+    assert (
+        torch.autograd.grad(out.commitment_loss, vq.codebook, retain_graph=True, allow_unused=True)[0] is None
+    )
     # the codebook term moves only the codes
     assert torch.autograd.grad(out.codebook_loss, z, retain_graph=True, allow_unused=True)[0] is None
-    g_e, = torch.autograd.grad(out.codebook_loss, vq.codebook, retain_graph=True)
+    (g_e,) = torch.autograd.grad(out.codebook_loss, vq.codebook, retain_graph=True)
     assert g_e.abs().sum() > 0
     # the output carries no gradient to the codebook
     assert torch.autograd.grad(out.z_q.sum(), vq.codebook, allow_unused=True)[0] is None
     assert torch.allclose(out.loss, 0.25 * out.commitment_loss + out.codebook_loss)
     assert torch.allclose(out.commitment_loss, ((z - e) ** 2).mean())
-    assert torch.allclose(out.codebook_loss, out.commitment_loss)      # same value, different gradients
+    assert torch.allclose(out.codebook_loss, out.commitment_loss)  # same value, different gradients
 
 
 def test_ema_update_matches_its_formula():
@@ -120,10 +122,10 @@ def test_dead_code_revival_replaces_unused_codes(ema):
     z = 0.3 * torch.randn(16, 2, 3)
     vq(z)
     rows = z.movedim(1, -1).reshape(-1, 2)
-    for k in (2, 3, 4):        # far away, so never used: now equal to one of the batch's vectors
+    for k in (2, 3, 4):  # far away, so never used: now equal to one of the batch's vectors
         assert torch.isclose(rows, vq.codebook[k]).all(1).any(), k
         assert vq.cluster_size[k] == pytest.approx(0.5)
-    if ema:                    # consistent EMA statistics for the revived codes
+    if ema:  # consistent EMA statistics for the revived codes
         assert torch.allclose(vq.embed_avg[2:] / 0.5, vq.codebook[2:])
 
 
@@ -134,13 +136,13 @@ def test_orthogonal_loss_matches_its_formula_and_vanishes_for_orthonormal_codes(
     assert orthogonal_loss(codes).item() == pytest.approx(by_hand.item(), rel=1e-12)
     q, _ = torch.linalg.qr(torch.randn(8, 8, dtype=torch.float64))
     assert orthogonal_loss(3.0 * q[:5]).item() == pytest.approx(0.0, abs=1e-12)
-    assert orthogonal_loss(torch.randn(12, 8)).item() > 0        # more codes than dimensions
+    assert orthogonal_loss(torch.randn(12, 8)).item() > 0  # more codes than dimensions
 
 
 def test_orthogonal_weight_enters_the_loss_and_lowers_code_similarity():
     vq = make_vq(num_codes=4, dim=8, ema=False, commitment_weight=0.0, orthogonal_weight=1.0).train()
     with torch.no_grad():
-        vq.embed.copy_(torch.randn(4, 8) + 3.0)          # strongly correlated codes
+        vq.embed.copy_(torch.randn(4, 8) + 3.0)  # strongly correlated codes
     optimizer = torch.optim.Adam(vq.parameters(), lr=0.1)
     z = torch.randn(6, 8)
     first = None
@@ -200,10 +202,20 @@ def test_codebook_loss_training_moves_codes_to_data():
     assert torch.allclose(vq.codebook.squeeze(), torch.tensor([-2.5, 4.0]), atol=1e-3)
 
 
-@pytest.mark.parametrize("options", [dict(num_codes=0), dict(dim=0), dict(decay=1.0), dict(decay=-0.1),
-                                     dict(eps=0.0), dict(commitment_weight=-1.0),
-                                     dict(dead_code_threshold=-1.0), dict(orthogonal_weight=-1.0),
-                                     dict(orthogonal_weight=1.0, ema=True)])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(num_codes=0),
+        dict(dim=0),
+        dict(decay=1.0),
+        dict(decay=-0.1),
+        dict(eps=0.0),
+        dict(commitment_weight=-1.0),
+        dict(dead_code_threshold=-1.0),
+        dict(orthogonal_weight=-1.0),
+        dict(orthogonal_weight=1.0, ema=True),
+    ],
+)
 def test_invalid_settings_raise(options):
     with pytest.raises(ValueError):
         VectorQuantizer(**{"num_codes": 4, "dim": 3, **options})
@@ -211,7 +223,12 @@ def test_invalid_settings_raise(options):
 
 def test_bad_inputs_raise():
     vq = make_vq(num_codes=4, dim=3)
-    for bad in (torch.randn(3), torch.randn(2, 4, 5), torch.ones(2, 3, 5, dtype=torch.long), np.zeros((2, 3))):
+    for bad in (
+        torch.randn(3),
+        torch.randn(2, 4, 5),
+        torch.ones(2, 3, 5, dtype=torch.long),
+        np.zeros((2, 3)),
+    ):
         with pytest.raises(ValueError):
             vq(bad)
     with pytest.raises(ValueError):
@@ -239,8 +256,8 @@ def test_codes_and_targets_do_not_change_under_bf16_autocast(scale):
     same EMA codebook with and without CPU bf16 autocast (also for latents of large norm)."""
     torch.manual_seed(0)
     vq = VectorQuantizer(32, 64).train()
-    z = torch.randn(16, 64, 5, 9) * scale / 8          # per-position norm about `scale`
-    vq(z)                                              # k-means initialisation, in fp32
+    z = torch.randn(16, 64, 5, 9) * scale / 8  # per-position norm about `scale`
+    vq(z)  # k-means initialisation, in fp32
     twin = VectorQuantizer(32, 64).train()
     twin.load_state_dict(vq.state_dict())
     z2 = z + 0.3 * torch.randn_like(z) * scale / 8
@@ -260,8 +277,8 @@ def test_exact_ties_pick_the_same_code_under_bf16_autocast():
     with torch.no_grad():
         vq.embed.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]))
     vq.initialized.fill_(True)
-    z = torch.zeros(1, 2, 3)                           # equidistant from all four codes
-    z[0, :, 1] = torch.tensor([0.5, 0.5])              # tie between codes 0 and 2
+    z = torch.zeros(1, 2, 3)  # equidistant from all four codes
+    z[0, :, 1] = torch.tensor([0.5, 0.5])  # tie between codes 0 and 2
     plain = vq.nearest(z)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         mixed = vq.nearest(z)

@@ -20,9 +20,12 @@ def test_static_panels_then_widget(monkeypatch):
             ax.set_title("steep")
 
     monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append([ax.get_title() for ax in plt.gcf().axes]))
-    box = interactive_figure(draw, {"a": widgets.FloatSlider(value=1.0), "b": widgets.IntSlider(value=2)},
-                             static=[{"a": 0.5}, {"b": 7}, {}])
-    assert drawn[:3] == [(0.5, 2), (1.0, 7), (1.0, 2)]     # static row, defaults filled in
+    box = interactive_figure(
+        draw,
+        {"a": widgets.FloatSlider(value=1.0), "b": widgets.IntSlider(value=2)},
+        static=[{"a": 0.5}, {"b": 7}, {}],
+    )
+    assert drawn[:3] == [(0.5, 2), (1.0, 7), (1.0, 2)]  # static row, defaults filled in
     # one static figure with three panels, told apart by their parameters unless draw titled them
     assert shown[0] == ["a=0.5, b=2", "steep", "a=1, b=2"]
     assert isinstance(box, widgets.VBox)
@@ -57,8 +60,8 @@ def test_draw_network_draws_one_circle_per_unit_and_one_line_per_weight():
     weights = [np.array([[1.0, 1.0], [1.0, 0.0]]), np.array([[1.0, -2.0]])]
     drawn = draw_network(ax, (2, 2, 1), weights, node_labels=[["x1", "x2"], ["h1", "h2"], ["y"]])
     widths = [line.get_linewidth() for line in drawn["edges"]]
-    assert len(drawn["edges"]) == 6 and max(widths) == widths[-1]          # |-2| is the largest
-    assert drawn["edges"][3].get_linestyle() == ":"                      # the zero weight
+    assert len(drawn["edges"]) == 6 and max(widths) == widths[-1]  # |-2| is the largest
+    assert drawn["edges"][3].get_linestyle() == ":"  # the zero weight
     with pytest.raises(ValueError, match="shapes"):
         draw_network(ax, (2, 3), [np.ones((2, 3))])
     with pytest.raises(ValueError, match="two layers"):

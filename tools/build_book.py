@@ -29,8 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def library_key(quick: bool) -> str:
     """sha256 over the library's source and data, the requirements, and the mode."""
     digest = hashlib.sha256(f"quick={quick}".encode())
-    files = sorted(p for p in (ROOT / "ssl_book").rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts)
+    files = sorted(p for p in (ROOT / "ssl_book").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in [*files, ROOT / "requirements.txt", ROOT / "pyproject.toml"]:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
@@ -66,8 +65,13 @@ def missing_pages(html: Path) -> list[str]:
 
 def build_command(out: Path, quick: bool, every_page: bool) -> list[str]:
     """The ``jupyter-book build`` command line; ``every_page`` re-reads unchanged pages too."""
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--warningiserror",
-               "--keep-going"]
+    command = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(ROOT),
+        "--warningiserror",
+        "--keep-going",
+    ]
     if quick:
         command += ["--path-output", str(out)]
     return command + (["--all"] if every_page else [])

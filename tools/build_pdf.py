@@ -39,11 +39,18 @@ from build_book import build, build_command, toc_files  # noqa: E402
 
 PDF_NAME = "ssl-book.pdf"
 PAGE_TIMEOUT_MS = 300_000
-BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+BROWSER_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
 MARGINS = {"top": "14mm", "bottom": "16mm", "left": "14mm", "right": "14mm"}
-FOOTER = ('<div style="width:100%;text-align:center;font-size:8px;color:#555">'
-          '<span class="pageNumber"></span></div>')
+FOOTER = (
+    '<div style="width:100%;text-align:center;font-size:8px;color:#555">'
+    '<span class="pageNumber"></span></div>'
+)
 
 # Print rules on top of the theme's own @media print rules.
 PRINT_CSS = """
@@ -206,13 +213,23 @@ def print_page(url: str, pdf: Path, chromium: str, title: str) -> dict:
                 raise SystemExit("the page did not render fully:\n  " + "\n  ".join(found["problems"][:20]))
             typeset = time.perf_counter()
             pdf.parent.mkdir(parents=True, exist_ok=True)
-            page.pdf(path=str(pdf), format="A4", margin=MARGINS, print_background=True,
-                     display_header_footer=True, header_template="<span></span>",
-                     footer_template=FOOTER, outline=True, tagged=True)
+            page.pdf(
+                path=str(pdf),
+                format="A4",
+                margin=MARGINS,
+                print_background=True,
+                display_header_footer=True,
+                header_template="<span></span>",
+                footer_template=FOOTER,
+                outline=True,
+                tagged=True,
+            )
         finally:
             browser.close()
-    print(f"Chromium: page loaded and typeset in {typeset - started:.0f} s, "
-          f"printed in {time.perf_counter() - typeset:.0f} s")
+    print(
+        f"Chromium: page loaded and typeset in {typeset - started:.0f} s, "
+        f"printed in {time.perf_counter() - typeset:.0f} s"
+    )
     return found
 
 
@@ -231,17 +248,20 @@ def build_pdf(quick: bool, html: bool = True) -> Path:
     with serve(folder) as url:
         found = print_page(f"{url}/{single.relative_to(folder).as_posix()}", pdf, chromium, book_title())
     done = time.perf_counter()
-    print(f"wrote {pdf.relative_to(ROOT)} ({pdf.stat().st_size / 1e6:.1f} MB: {found['documents']} documents, "
-          f"{found['equations']} equations, {found['images']} images); build {built - started:.0f} s, "
-          f"print {done - built:.0f} s")
+    print(
+        f"wrote {pdf.relative_to(ROOT)} ({pdf.stat().st_size / 1e6:.1f} MB: {found['documents']} documents, "
+        f"{found['equations']} equations, {found['images']} images); build {built - started:.0f} s, "
+        f"print {done - built:.0f} s"
+    )
     return pdf
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="run chapters in quick mode (tests)")
-    parser.add_argument("--no-html", action="store_true",
-                        help="skip the HTML build (only when it just ran on these sources)")
+    parser.add_argument(
+        "--no-html", action="store_true", help="skip the HTML build (only when it just ran on these sources)"
+    )
     args = parser.parse_args()
     build_pdf(args.quick, html=not args.no_html)
 

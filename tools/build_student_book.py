@@ -67,8 +67,10 @@ def executed(path: Path, cache) -> nbformat.NotebookNode:
     try:
         _, merged = cache.merge_match_into_notebook(nb)
     except KeyError:
-        raise SystemExit(f"the execution cache has no run of {path.relative_to(ROOT)}: build the "
-                         "book first (tools/build_book.py, or leave out --no-html)") from None
+        raise SystemExit(
+            f"the execution cache has no run of {path.relative_to(ROOT)}: build the "
+            "book first (tools/build_book.py, or leave out --no-html)"
+        ) from None
     return merged
 
 
@@ -90,9 +92,11 @@ def edition_files(quick: bool) -> tuple[dict[str, bytes], int]:
     if not cache_path.is_dir():
         raise SystemExit(f"no execution cache at {cache_path.relative_to(ROOT)}: build the book first")
     cache = get_cache(str(cache_path))
-    files = {"_config.yml": yaml.safe_dump(student_config(), sort_keys=False).encode(),
-             "_toc.yml": (ROOT / "_toc.yml").read_bytes(),
-             "references.bib": (ROOT / "references.bib").read_bytes()}
+    files = {
+        "_config.yml": yaml.safe_dump(student_config(), sort_keys=False).encode(),
+        "_toc.yml": (ROOT / "_toc.yml").read_bytes(),
+        "references.bib": (ROOT / "references.bib").read_bytes(),
+    }
     removed = 0
     for path in sorted((ROOT / "book").rglob("*")):
         if not path.is_file() or skipped(path.relative_to(ROOT)):
@@ -126,8 +130,15 @@ def sync(folder: Path, files: dict[str, bytes]) -> int:
 def build_site(quick: bool) -> Path:
     """Run Jupyter Book on the assembled project; return the HTML folder."""
     root = edition_root(quick)
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root / "source"),
-               "--path-output", str(root), "--warningiserror", "--keep-going"]
+    command = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(root / "source"),
+        "--path-output",
+        str(root),
+        "--warningiserror",
+        "--keep-going",
+    ]
     env = {**os.environ, "SSL_BOOK_QUICK": "1" if quick else "0"}
     result = subprocess.run(command, env=env, cwd=root / "source")
     if result.returncode != 0:
@@ -148,16 +159,19 @@ def build_student_book(quick: bool, html: bool = True) -> Path:
     files, removed = edition_files(quick)
     written = sync(edition_root(quick) / "source", files)
     site = build_site(quick)
-    print(f"built the student edition ({removed} solutions removed, {written} files changed) into "
-          f"{site.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
+    print(
+        f"built the student edition ({removed} solutions removed, {written} files changed) into "
+        f"{site.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s"
+    )
     return site
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="from the quick-mode build (tests)")
-    parser.add_argument("--no-html", action="store_true",
-                        help="skip the teacher's edition's build (only when it just ran)")
+    parser.add_argument(
+        "--no-html", action="store_true", help="skip the teacher's edition's build (only when it just ran)"
+    )
     args = parser.parse_args()
     build_student_book(args.quick, html=not args.no_html)
 

@@ -26,15 +26,24 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--dataset", required=True, help="a UCR dataset name, e.g. ECG5000")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="evaluator seeds (default 0 1)")
     parser.add_argument("--splits", type=int, default=5, help="random halvings of the test split (default 5)")
-    parser.add_argument("--epochs", type=int, default=1000, help="evaluator epochs (default 1000, the protocol)")
-    parser.add_argument("--precision", default="bf16", help="evaluator precision (default bf16, the full preset)")
+    parser.add_argument(
+        "--epochs", type=int, default=1000, help="evaluator epochs (default 1000, the protocol)"
+    )
+    parser.add_argument(
+        "--precision", default="bf16", help="evaluator precision (default bf16, the full preset)"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "calibration")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     started = time.perf_counter()
-    result = calibrate(args.dataset, EvaluatorConfig(epochs=args.epochs, precision=args.precision),
-                       evaluator_seeds=tuple(args.seeds), n_splits=args.splits, device=device)
+    result = calibrate(
+        args.dataset,
+        EvaluatorConfig(epochs=args.epochs, precision=args.precision),
+        evaluator_seeds=tuple(args.seeds),
+        n_splits=args.splits,
+        device=device,
+    )
     result["seconds"] = time.perf_counter() - started
     command = ["python", "tools/calibrate.py", *(sys.argv[1:] if argv is None else argv)]
     result["provenance"] = provenance(device, command)

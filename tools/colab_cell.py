@@ -32,18 +32,20 @@ def repository_url() -> str:
 
 def cell_source() -> str:
     """The cell's code."""
-    return "\n".join([
-        FIRST_LINE,
-        "import os",
-        "import subprocess",
-        "import sys",
-        "",
-        f'REPOSITORY = "git+{repository_url()}"',
-        'if "google.colab" in sys.modules:',
-        '    source = os.environ.get("SSL_BOOK_SOURCE", REPOSITORY)',
-        '    pip = [sys.executable, "-m", "pip", "install", "--quiet", source]',
-        "    subprocess.run(pip, check=True)",
-    ])
+    return "\n".join(
+        [
+            FIRST_LINE,
+            "import os",
+            "import subprocess",
+            "import sys",
+            "",
+            f'REPOSITORY = "git+{repository_url()}"',
+            'if "google.colab" in sys.modules:',
+            '    source = os.environ.get("SSL_BOOK_SOURCE", REPOSITORY)',
+            '    pip = [sys.executable, "-m", "pip", "install", "--quiet", source]',
+            "    subprocess.run(pip, check=True)",
+        ]
+    )
 
 
 def chapters() -> list[Path]:
@@ -61,9 +63,14 @@ def apply(path: Path, check: bool = False) -> bool:
         return False
     if check:
         return True
-    new_cell = {"cell_type": "code", "execution_count": None, "id": "colab-install",
-                "metadata": {"tags": ["remove-cell"]}, "outputs": [],
-                "source": wanted.splitlines(keepends=True)}
+    new_cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "colab-install",
+        "metadata": {"tags": ["remove-cell"]},
+        "outputs": [],
+        "source": wanted.splitlines(keepends=True),
+    }
     if current.startswith(FIRST_LINE):
         cells[first] = new_cell
     else:

@@ -38,9 +38,11 @@ from ssl_book.experiments.sweep import run_parallel
 from ssl_book.runtime import keep_freed_memory
 
 SONY = ["SonyAIBORobotSurface1", "SonyAIBORobotSurface2"]
-ABLATIONS = [("baseline", None, {"stage2__prior": "codebook"}),
-             ("vibcreg", "gauss", {"stage2__prior": "learned"}),
-             ("baseline", None, {"stage2__invert_baseline_mask": True})]
+ABLATIONS = [
+    ("baseline", None, {"stage2__prior": "codebook"}),
+    ("vibcreg", "gauss", {"stage2__prior": "learned"}),
+    ("baseline", None, {"stage2__invert_baseline_mask": True}),
+]
 MALLAT = [("baseline", None), ("barlowtwins", "slice"), ("vibcreg", "gauss")]
 
 
@@ -48,21 +50,33 @@ def small_ablations(datasets: list[str], seeds: list[int]) -> list[RunConfig]:
     """The stage-2 ablations in the small CPU configuration of the committed runs (fp32, FCN
     steps uncapped as when those ran, so the protocol label and stage 1 match theirs): the two
     prior-input arms of the 2 x 2 for every seed first, then the thesis-mask arm."""
+
     def arms(ablations):
-        return [make_config(d, m, a, seed, "cpu", "fp32", evaluation__max_fcn_steps=None, **o)
-                for seed in seeds for d in datasets for m, a, o in ablations]
+        return [
+            make_config(d, m, a, seed, "cpu", "fp32", evaluation__max_fcn_steps=None, **o)
+            for seed in seeds
+            for d in datasets
+            for m, a, o in ablations
+        ]
 
-    return arms(ABLATIONS[:2]) + arms(ABLATIONS[2:])     # the 2 x 2 over all seeds, then the mask
+    return arms(ABLATIONS[:2]) + arms(ABLATIONS[2:])  # the 2 x 2 over all seeds, then the mask
 
 
-def plan(seeds: list[int], precision: str = "bf16", mallat_cas_epochs: int | None = None,
-         small: list[str] = ()) -> list[RunConfig]:
+def plan(
+    seeds: list[int], precision: str = "bf16", mallat_cas_epochs: int | None = None, small: list[str] = ()
+) -> list[RunConfig]:
     """The runs in the order they should finish (see the module docstring)."""
     configs: list[RunConfig] = small_ablations(list(small), seeds)
     mallat = {} if mallat_cas_epochs is None else {"evaluation__cas_epochs": mallat_cas_epochs}
     for seed in seeds:
-        configs += sweep_configs(SONY, ["baseline", "barlowtwins", "vibcreg"], ["warp", "slice", "gauss"],
-                                 [seed], "full", precision)
+        configs += sweep_configs(
+            SONY,
+            ["baseline", "barlowtwins", "vibcreg"],
+            ["warp", "slice", "gauss"],
+            [seed],
+            "full",
+            precision,
+        )
         configs += [make_config(d, m, a, seed, "full", precision, **o) for d in SONY for m, a, o in ABLATIONS]
         configs += [make_config("Mallat", m, a, seed, "full", precision, **mallat) for m, a in MALLAT]
     return configs
@@ -73,10 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--jobs", type=int, default=2, help="single-thread runs at once (default 2)")
     parser.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
-    parser.add_argument("--mallat-cas-epochs", type=int, default=None,
-                        help="shorter CAS on Mallat (default: the thesis's 1000 epochs)")
-    parser.add_argument("--small-ablations", nargs="*", default=["ECG5000"], metavar="DATASET",
-                        help="datasets for the small configuration's ablations (default ECG5000)")
+    parser.add_argument(
+        "--mallat-cas-epochs",
+        type=int,
+        default=None,
+        help="shorter CAS on Mallat (default: the thesis's 1000 epochs)",
+    )
+    parser.add_argument(
+        "--small-ablations",
+        nargs="*",
+        default=["ECG5000"],
+        metavar="DATASET",
+        help="datasets for the small configuration's ablations (default ECG5000)",
+    )
     parser.add_argument("--out", type=Path, default=Path("results/runs"))
     parser.add_argument("--dry-run", action="store_true", help="list the runs and stop")
     args = parser.parse_args(argv)

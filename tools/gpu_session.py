@@ -32,13 +32,28 @@ from ssl_book.data import REGISTRY, UCRDataError, locate_ucr  # noqa: E402
 from ssl_book.experiments.cli import make_config  # noqa: E402
 from ssl_book.experiments.pipeline import run_experiment  # noqa: E402
 
-DATASETS = ["ECG5000", "FordA", "Mallat", "ShapesAll", "ElectricDevices", "SonyAIBORobotSurface1",
-            "SonyAIBORobotSurface2"]
+DATASETS = [
+    "ECG5000",
+    "FordA",
+    "Mallat",
+    "ShapesAll",
+    "ElectricDevices",
+    "SonyAIBORobotSurface1",
+    "SonyAIBORobotSurface2",
+]
 CONFIGURATIONS = [("baseline", None), ("vibcreg", "gauss"), ("barlowtwins", "slice")]
 #: The rehearsal: every part runs, on tiny models and few samples.
-SMOKE = {"stage1__steps": 4, "stage1__projector_dim": 64, "stage2__steps": 4, "stage2__dim": 32, "stage2__depth": 1,
-         "stage2__sample_steps": 2, "evaluation__evaluator_epochs": 1, "evaluation__cas_epochs": 1,
-         "evaluation__cas_min_samples": 20}
+SMOKE = {
+    "stage1__steps": 4,
+    "stage1__projector_dim": 64,
+    "stage2__steps": 4,
+    "stage2__dim": 32,
+    "stage2__depth": 1,
+    "stage2__sample_steps": 2,
+    "evaluation__evaluator_epochs": 1,
+    "evaluation__cas_epochs": 1,
+    "evaluation__cas_min_samples": 20,
+}
 
 
 def stage1_steps(name: str) -> int:
@@ -66,11 +81,17 @@ def main() -> int:
         with open(log, "a") as f:
             f.write(line + "\n")
 
-    note(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}), "
-         f"budget {args.budget_minutes} min")
+    note(
+        f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}), "
+        f"budget {args.budget_minutes} min"
+    )
     if not args.skip_benchmark:
-        command = [sys.executable, str(ROOT / "benchmarks" / "pipeline_speed.py"), "--output",
-                   str(args.out / "benchmarks" / f"pipeline_speed-{device.type}.json")]
+        command = [
+            sys.executable,
+            str(ROOT / "benchmarks" / "pipeline_speed.py"),
+            "--output",
+            str(args.out / "benchmarks" / f"pipeline_speed-{device.type}.json"),
+        ]
         if args.smoke:
             command += ["--steps", "2", "--cases", "stage1-baseline-ECG5000"]
         subprocess.run(command, check=False, timeout=max(60, (deadline - time.monotonic()) / 4))

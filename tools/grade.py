@@ -60,8 +60,13 @@ def autograder_zip(chapter: str, workdir: Path) -> Path:
 
     target = workdir / f"{chapter}.zip"
     if not target.exists():
-        generate(tests_dir=str(tests_dir(chapter)), output_path=str(target), no_config=True,
-                 no_requirements=True, no_environment=True)
+        generate(
+            tests_dir=str(tests_dir(chapter)),
+            output_path=str(target),
+            no_config=True,
+            no_requirements=True,
+            no_environment=True,
+        )
     return target
 
 
@@ -73,7 +78,7 @@ def grade_one(path: Path, workdir: Path) -> dict:
 
     try:
         chapter = chapter_of(path)
-    except Exception as error:         # not a notebook nbformat can read
+    except Exception as error:  # not a notebook nbformat can read
         return {"error": f"unreadable notebook ({type(error).__name__})"}
     if chapter is None:
         return {"error": "no checks.grader(...) cell: not a chapter with checks"}
@@ -81,8 +86,12 @@ def grade_one(path: Path, workdir: Path) -> dict:
         return {"chapter": chapter, "error": f"no checks for chapter {chapter!r}"}
     results = grade_submission(str(path), str(autograder_zip(chapter, workdir)), quiet=True)
     scores = {name: float(result["score"]) for name, result in results.to_dict().items()}
-    return {"chapter": chapter, "scores": scores, "total": float(results.total),
-            "possible": float(results.possible)}
+    return {
+        "chapter": chapter,
+        "scores": scores,
+        "total": float(results.total),
+        "possible": float(results.possible),
+    }
 
 
 def grade(folder: Path, out: Path) -> list[dict]:
@@ -98,11 +107,15 @@ def grade(folder: Path, out: Path) -> list[dict]:
     table = []
     for row in rows:
         scores, possible = row.get("scores", {}), row.get("possible")
-        line = {"submission": row["submission"], "chapter": row.get("chapter", ""),
-                **{label: _number(scores.get(label)) for label in labels},
-                "total": _number(row.get("total")), "possible": _number(possible),
-                "percent": _number(100 * row["total"] / possible) if possible else "",
-                "error": row.get("error", "")}
+        line = {
+            "submission": row["submission"],
+            "chapter": row.get("chapter", ""),
+            **{label: _number(scores.get(label)) for label in labels},
+            "total": _number(row.get("total")),
+            "possible": _number(possible),
+            "percent": _number(100 * row["total"] / possible) if possible else "",
+            "error": row.get("error", ""),
+        }
         table.append(line)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="") as f:
@@ -122,8 +135,10 @@ def print_table(table: list[dict]) -> None:
     print(f"{'submission':<{width}}  {'chapter':<28} {'points':>9} {'%':>6}")
     for row in table:
         points = f"{row['total']}/{row['possible']}" if row["possible"] else "-"
-        print(f"{row['submission']:<{width}}  {row['chapter']:<28} {points:>9} "
-              f"{row['percent']:>6} {row['error']}")
+        print(
+            f"{row['submission']:<{width}}  {row['chapter']:<28} {points:>9} "
+            f"{row['percent']:>6} {row['error']}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,8 +27,9 @@ def is_checked(cell) -> bool:
 def store(path: Path, timeout: int = 600) -> None:
     nb = nbformat.read(path, as_version=4)
     os.environ["SSL_BOOK_QUICK"] = "1"
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":

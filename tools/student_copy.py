@@ -25,8 +25,10 @@ from pathlib import Path
 import nbformat
 
 PLACEHOLDER = "*(The solution to this exercise is in the teacher's edition.)*"
-CHECKED_NOTE = ("Write your answer in the code cell below, under the names the exercise asks for, "
-                "then run the check after it.")
+CHECKED_NOTE = (
+    "Write your answer in the code cell below, under the names the exercise asks for, "
+    "then run the check after it."
+)
 ANSWER_CELL = "# Your answer: define the names the exercise asks for, then run the check below.\n"
 CHECK_CALL = re.compile(r"^grader\.check\(")
 STRICT_ARGUMENT = re.compile(r",\s*raise_on_failure=True")
@@ -86,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.target.exists():
         shutil.rmtree(args.target)
-    skip = shutil.ignore_patterns(".ipynb_checkpoints", "_vendor", ".OTTER_LOG")   # otter's log of checks run
+    skip = shutil.ignore_patterns(".ipynb_checkpoints", "_vendor", ".OTTER_LOG")  # otter's log of checks run
     shutil.copytree(args.source, args.target, ignore=skip)
     total = 0
     for path in sorted(args.target.rglob("*.ipynb")):

@@ -26,7 +26,11 @@ SELECTION = [
     ("requirejs/require.js", "require.min.js", None),
     ("@jupyter-widgets/html-manager/dist/embed-amd.js", "html-manager/embed-amd.js", None),
     ("@jupyter-widgets/html-manager/dist", "html-manager", "*.woff*"),
-    ("@jupyter-widgets/html-manager/dist/embed.js.LICENSE.txt", "html-manager/THIRD_PARTY_LICENSES.txt", None),
+    (
+        "@jupyter-widgets/html-manager/dist/embed.js.LICENSE.txt",
+        "html-manager/THIRD_PARTY_LICENSES.txt",
+        None,
+    ),
     ("@jupyter-widgets/html-manager/package.json", "html-manager/package.json", None),
 ]
 
@@ -36,8 +40,10 @@ VENDOR = Path(__file__).resolve().parents[1] / "book" / "_vendor"
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         specs = [f"{name}@{version}" for name, version in PACKAGES.items()]
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts",
-                        "--prefix", tmp, *specs], check=True)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", tmp, *specs],
+            check=True,
+        )
         modules = Path(tmp) / "node_modules"
         keep = VENDOR / "README.md"
         readme = keep.read_text() if keep.exists() else None
@@ -48,12 +54,17 @@ def main() -> int:
             (VENDOR / "README.md").write_text(readme)
         for source, dest, pattern in SELECTION:
             src, dst = modules / source, VENDOR / dest
-            files = [(src, dst)] if pattern is None else [(f, dst / f.name) for f in sorted(src.glob(pattern))]
+            files = (
+                [(src, dst)] if pattern is None else [(f, dst / f.name) for f in sorted(src.glob(pattern))]
+            )
             for f, target in files:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(f, target)
-        lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(VENDOR)}"
-                 for p in sorted(VENDOR.rglob("*")) if p.is_file() and p.name not in ("MANIFEST.txt", "README.md")]
+        lines = [
+            f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(VENDOR)}"
+            for p in sorted(VENDOR.rglob("*"))
+            if p.is_file() and p.name not in ("MANIFEST.txt", "README.md")
+        ]
         header = "# " + " ".join(f"{n}@{v}" for n, v in PACKAGES.items())
         (VENDOR / "MANIFEST.txt").write_text("\n".join([header, *lines]) + "\n")
     print(f"vendored {len(lines)} files into {VENDOR}")

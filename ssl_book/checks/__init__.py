@@ -64,7 +64,7 @@ class Grader:
 
     def check(self, question: str, global_env: dict[str, Any] | None = None):
         if global_env is None:
-            global_env = sys._getframe(1).f_globals      # the notebook's (the caller's) variables
+            global_env = sys._getframe(1).f_globals  # the notebook's (the caller's) variables
         result = self.notebook.check(question, global_env)
         if self.raise_on_failure and not result.passed_all:
             raise AssertionError(f"the check {question!r} fails:\n{result.summary()}")

@@ -14,6 +14,20 @@ from ssl_book.data.ucr import (
     read_ucr_tsv,
 )
 
-__all__ = ["BUNDLED", "REGISTRY", "THESIS_DATASETS", "UCRInfo", "CBF_CLASSES", "make_cbf",
-           "UCR_ROOT_ENV", "UCRDataError", "UCRDataset", "available_datasets", "load_ucr",
-           "locate_ucr", "read_ucr_tsv", "load_series_files", "read_series_file"]
+__all__ = [
+    "BUNDLED",
+    "REGISTRY",
+    "THESIS_DATASETS",
+    "UCRInfo",
+    "CBF_CLASSES",
+    "make_cbf",
+    "UCR_ROOT_ENV",
+    "UCRDataError",
+    "UCRDataset",
+    "available_datasets",
+    "load_ucr",
+    "locate_ucr",
+    "read_ucr_tsv",
+    "load_series_files",
+    "read_series_file",
+]

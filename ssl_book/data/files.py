@@ -27,16 +27,20 @@ from ssl_book.data.ucr import UCRDataError, UCRDataset, build_dataset, read_ucr_
 SUFFIXES = (".tsv", ".npz")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")
 _SPLIT_SUFFIX = re.compile(r"[_.-]?(train|training)$", re.IGNORECASE)
-FORMATS = ("a UCR-format .tsv (a numeric label, then the values, tab-separated) or an .npz "
-           "holding arrays x (n, length) and y (n,)")
+FORMATS = (
+    "a UCR-format .tsv (a numeric label, then the values, tab-separated) or an .npz "
+    "holding arrays x (n, length) and y (n,)"
+)
 
 
 def check_dataset_name(name: str) -> str:
     """``name`` if it can name a dataset's folder (letters, digits, ``_.+-``, at most 100
     characters, starting with a letter or digit); else ``ValueError``."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"dataset name {name!r} cannot name a folder: use letters, digits and _.+- "
-                         f"(at most 100 characters, starting with a letter or digit)")
+        raise ValueError(
+            f"dataset name {name!r} cannot name a folder: use letters, digits and _.+- "
+            f"(at most 100 characters, starting with a letter or digit)"
+        )
     return name
 
 
@@ -50,8 +54,7 @@ def dataset_name_from(path: str | Path) -> str:
 def _check_file(path: str | Path) -> Path:
     path = Path(path).expanduser()
     if path.suffix.lower() not in SUFFIXES:
-        raise UCRDataError(f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; give "
-                           f"{FORMATS}")
+        raise UCRDataError(f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; give {FORMATS}")
     if not path.is_file():
         raise UCRDataError(f"{path} does not exist (or is not a file)")
     return path
@@ -73,19 +76,24 @@ def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         with np.load(path, allow_pickle=False) as archive:
             held = list(archive.files)
             arrays = {key: archive[key] for key in ("x", "y") if key in held}
-    except (OSError, ValueError, zipfile.BadZipFile) as err:     # not a zip; object arrays
+    except (OSError, ValueError, zipfile.BadZipFile) as err:  # not a zip; object arrays
         raise UCRDataError(f"{path} is not a readable .npz file of numbers ({err})") from None
     for key in ("x", "y"):
         if key not in arrays:
-            raise UCRDataError(f"{path} lacks the array {key!r} (it holds {held}); write it with "
-                               f"np.savez(path, x=series, y=labels)")
+            raise UCRDataError(
+                f"{path} lacks the array {key!r} (it holds {held}); write it with "
+                f"np.savez(path, x=series, y=labels)"
+            )
     x, y = arrays["x"], arrays["y"]
     if x.ndim != 2 or x.dtype.kind not in "biuf":
-        raise UCRDataError(f"{path}: x must be an (n, length) array of numbers, got shape {x.shape} "
-                           f"and dtype {x.dtype}")
+        raise UCRDataError(
+            f"{path}: x must be an (n, length) array of numbers, got shape {x.shape} and dtype {x.dtype}"
+        )
     if y.ndim != 1 or len(y) != len(x) or y.dtype.kind not in "biufUS":
-        raise UCRDataError(f"{path}: y must be an ({len(x)},) array of labels (numbers or text), one "
-                           f"per row of x; got shape {y.shape} and dtype {y.dtype}")
+        raise UCRDataError(
+            f"{path}: y must be an ({len(x)},) array of labels (numbers or text), one "
+            f"per row of x; got shape {y.shape} and dtype {y.dtype}"
+        )
     if x.size == 0:
         raise UCRDataError(f"{path} is empty: x has shape {x.shape}")
     labels = y.astype(str) if y.dtype.kind in "US" else y.astype(np.float64)
@@ -108,9 +116,15 @@ def files_sha256(train: str | Path, test: str | Path) -> str:
     return hashlib.sha256(both.encode()).hexdigest()
 
 
-def load_series_files(train: str | Path, test: str | Path, name: str | None = None, *,
-                      normalize: str = "global", nan: str = "raise",
-                      sha256: str | None = None) -> UCRDataset:
+def load_series_files(
+    train: str | Path,
+    test: str | Path,
+    name: str | None = None,
+    *,
+    normalize: str = "global",
+    nan: str = "raise",
+    sha256: str | None = None,
+) -> UCRDataset:
     """Load the reader's own TRAIN and TEST files as a :class:`ssl_book.data.UCRDataset`.
 
     Args:
@@ -136,7 +150,15 @@ def load_series_files(train: str | Path, test: str | Path, name: str | None = No
     train, test = _check_file(train), _check_file(test)
     name = check_dataset_name(dataset_name_from(train) if name is None else name)
     if sha256 is not None and (actual := files_sha256(train, test)) != sha256:
-        raise UCRDataError(f"{train} and {test} changed since the run was configured: their "
-                           f"sha256 is {actual}, the configuration records {sha256}")
-    return build_dataset(name, (*read_series_file(train), train), (*read_series_file(test), test),
-                         train.parent, normalize=normalize, nan=nan)
+        raise UCRDataError(
+            f"{train} and {test} changed since the run was configured: their "
+            f"sha256 is {actual}, the configuration records {sha256}"
+        )
+    return build_dataset(
+        name,
+        (*read_series_file(train), train),
+        (*read_series_file(test), test),
+        train.parent,
+        normalize=normalize,
+        nan=nan,
+    )

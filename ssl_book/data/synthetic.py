@@ -7,8 +7,9 @@ import numpy as np
 CBF_CLASSES = ("cylinder", "bell", "funnel")
 
 
-def make_cbf(n_per_class: int, length: int = 128, seed: int | np.random.Generator | None = 0
-             ) -> tuple[np.ndarray, np.ndarray]:
+def make_cbf(
+    n_per_class: int, length: int = 128, seed: int | np.random.Generator | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Cylinder-Bell-Funnel series (Saito 1994; the generator behind the UCR ``CBF`` dataset).
 
     With ``a ~ U{16..32}``, ``b - a ~ U{32..96}``, ``eta ~ N(0, 1)``, ``eps(t) ~ N(0, 1)`` and

@@ -72,8 +72,10 @@ class UCRDataset:
         """Sizes and where the data came from, named without the machine's folder layout (the
         bundled copy, the UCR archive folder, or the files' folder name), so that a printed
         dataset in a rendered page or a log shows no local path (``folder`` has it)."""
-        return (f"UCRDataset({self.name!r}: train {self.x_train.shape}, test {self.x_test.shape}, "
-                f"{self.n_classes} classes, from {self.origin})")
+        return (
+            f"UCRDataset({self.name!r}: train {self.x_train.shape}, test {self.x_test.shape}, "
+            f"{self.n_classes} classes, from {self.origin})"
+        )
 
     @property
     def origin(self) -> str:
@@ -120,7 +122,8 @@ def verify_checksum(path: Path, expected: str) -> None:
     if actual != expected:
         raise UCRDataError(
             f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}. The file is "
-            f"corrupted or not the UCR archive 2018 version; download it again from {ARCHIVE_URL}")
+            f"corrupted or not the UCR archive 2018 version; download it again from {ARCHIVE_URL}"
+        )
     _verified.add(key)
 
 
@@ -139,16 +142,20 @@ def read_ucr_tsv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise UCRDataError(f"{path} does not exist (or is not a file)")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)     # "input contained no data": see below
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": see below
             table = np.loadtxt(path, delimiter="\t", ndmin=2, dtype=np.float64, comments=None)
     except ValueError:
-        raise UCRDataError(f"{path} is not a valid UCR file: {_first_problem(path)}. Each line must "
-                           f"hold a numeric class label, then the series' values, all tab-separated, "
-                           f"the same number on every line (pad shorter series with NaN). A file of "
-                           f"the UCR archive can be downloaded again from {ARCHIVE_URL}") from None
+        raise UCRDataError(
+            f"{path} is not a valid UCR file: {_first_problem(path)}. Each line must "
+            f"hold a numeric class label, then the series' values, all tab-separated, "
+            f"the same number on every line (pad shorter series with NaN). A file of "
+            f"the UCR archive can be downloaded again from {ARCHIVE_URL}"
+        ) from None
     if table.size == 0:
-        raise UCRDataError(f"{path} is empty: it holds no series (a file of the UCR archive can be "
-                           f"downloaded again from {ARCHIVE_URL})")
+        raise UCRDataError(
+            f"{path} is empty: it holds no series (a file of the UCR archive can be "
+            f"downloaded again from {ARCHIVE_URL})"
+        )
     if table.shape[1] < 2:
         raise UCRDataError(f"{path} has only one column: a UCR file holds a label and then the series")
     labels, series = table[:, 0], table[:, 1:]
@@ -179,18 +186,24 @@ def _first_problem(path: Path) -> str:
     return "it cannot be parsed as tab-separated numbers"
 
 
-def missing_dataset_help(name: str, root: str | Path | None = None, *,
-                         own_data: str = "ssl_book.data.load_series_files(train, test)") -> str:
+def missing_dataset_help(
+    name: str,
+    root: str | Path | None = None,
+    *,
+    own_data: str = "ssl_book.data.load_series_files(train, test)",
+) -> str:
     """Why ``name`` was not found and how to get it: the file looked for, the folders searched,
     a close registered name, the bundled datasets, where the archive goes; ``own_data`` says
     how to use one's own files instead."""
     roots = ", ".join(str(r) for r in _candidate_roots(root))
     hint = difflib.get_close_matches(name, REGISTRY, n=1, cutoff=0.6)
     did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
-    return (f"no {name}/{name}_TRAIN.tsv in {roots}.{did_you_mean} Bundled with ssl_book: "
-            f"{', '.join(BUNDLED)}. Any other dataset of the UCR archive 2018 ({ARCHIVE_URL}) is read "
-            f"from your copy of it: set {UCR_ROOT_ENV} to the folder holding <Name>/<Name>_TRAIN.tsv "
-            f"(or pass root=... to load_ucr). Your own data: {own_data}.")
+    return (
+        f"no {name}/{name}_TRAIN.tsv in {roots}.{did_you_mean} Bundled with ssl_book: "
+        f"{', '.join(BUNDLED)}. Any other dataset of the UCR archive 2018 ({ARCHIVE_URL}) is read "
+        f"from your copy of it: set {UCR_ROOT_ENV} to the folder holding <Name>/<Name>_TRAIN.tsv "
+        f"(or pass root=... to load_ucr). Your own data: {own_data}."
+    )
 
 
 def _unknown_name_error(name: str, root: str | Path | None) -> UCRDataError:
@@ -208,8 +221,10 @@ def _candidate_roots(root: str | Path | None) -> list[Path]:
     if env:
         env_root = Path(env).expanduser()
         if not env_root.is_dir():
-            raise UCRDataError(f"{UCR_ROOT_ENV}={env} is not a folder; point it at your copy of "
-                               f"the UCR archive 2018 (the folder holding <Name>/<Name>_TRAIN.tsv)")
+            raise UCRDataError(
+                f"{UCR_ROOT_ENV}={env} is not a folder; point it at your copy of "
+                f"the UCR archive 2018 (the folder holding <Name>/<Name>_TRAIN.tsv)"
+            )
         roots.append(env_root)
     roots.append(BUNDLED_ROOT)
     return roots
@@ -228,8 +243,10 @@ def find_ucr(name: str, root: str | Path | None = None) -> Path | None:
     for split in SPLITS:
         file = folders[0] / f"{name}_{split}.tsv"
         if not file.is_file():
-            raise UCRDataError(f"{file} is missing: the copy of {name} in {folders[0]} is incomplete. "
-                               f"Get both files from the UCR archive 2018 ({ARCHIVE_URL}).")
+            raise UCRDataError(
+                f"{file} is missing: the copy of {name} in {folders[0]} is incomplete. "
+                f"Get both files from the UCR archive 2018 ({ARCHIVE_URL})."
+            )
     return folders[0]
 
 
@@ -248,7 +265,8 @@ def locate_ucr(name: str, root: str | Path | None = None) -> Path:
         raise UCRDataError(
             f"UCR dataset {name!r} is not bundled with ssl_book and was not found in {roots} "
             f"(no {name}/{name}_TRAIN.tsv there). Download the UCR archive 2018 from {ARCHIVE_URL}, "
-            f"unpack it, and set {UCR_ROOT_ENV}=/path/to/UCRArchive_2018 (or pass root=...).")
+            f"unpack it, and set {UCR_ROOT_ENV}=/path/to/UCRArchive_2018 (or pass root=...)."
+        )
     return folder
 
 
@@ -261,8 +279,9 @@ def _read_split(folder: Path, name: str, split: str) -> tuple[np.ndarray, np.nda
     return read_ucr_tsv(path)
 
 
-def load_ucr(name: str, root: str | Path | None = None, *, normalize: str = "global",
-             nan: str = "zero") -> UCRDataset:
+def load_ucr(
+    name: str, root: str | Path | None = None, *, normalize: str = "global", nan: str = "zero"
+) -> UCRDataset:
     """Load a UCR dataset with its original train/test split.
 
     Args:
@@ -304,37 +323,47 @@ Split = tuple[np.ndarray, np.ndarray, Path]
 def _check_values(name: str, train: Split, test: Split, nan: str) -> None:
     (x_train, labels_train, train_file), (x_test, labels_test, test_file) = train, test
     if x_train.shape[1] != x_test.shape[1]:
-        raise UCRDataError(f"{name}: the series in {train_file} have length {x_train.shape[1]} but "
-                           f"those in {test_file} have length {x_test.shape[1]}; both files must hold "
-                           f"series of one length (pad shorter series with NaN)")
+        raise UCRDataError(
+            f"{name}: the series in {train_file} have length {x_train.shape[1]} but "
+            f"those in {test_file} have length {x_test.shape[1]}; both files must hold "
+            f"series of one length (pad shorter series with NaN)"
+        )
     for x, file in ((x_train, train_file), (x_test, test_file)):
         if np.isinf(x).any():
             raise UCRDataError(f"{name}: {file} holds infinite values; series must be finite numbers")
         if nan == "raise" and np.isnan(x).any():
-            raise UCRDataError(f"{name}: {file} has missing values (NaN); use nan='zero' (CLI: --nan "
-                               f"zero) to set them to 0, the thesis's reading of them as padding")
+            raise UCRDataError(
+                f"{name}: {file} has missing values (NaN); use nan='zero' (CLI: --nan "
+                f"zero) to set them to 0, the thesis's reading of them as padding"
+            )
     if (labels_train.dtype.kind in "US") != (labels_test.dtype.kind in "US"):
-        raise UCRDataError(f"{name}: the labels of {train_file} and {test_file} must both be "
-                           f"numbers or both be text")
+        raise UCRDataError(
+            f"{name}: the labels of {train_file} and {test_file} must both be numbers or both be text"
+        )
 
 
 def _encode_labels(name: str, train: Split, test: Split) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     (_, labels_train, train_file), (_, labels_test, test_file) = train, test
     classes = np.unique(labels_train)
     if len(classes) < 2:
-        raise UCRDataError(f"{name}: {train_file} holds one class only (label {classes[0].item()!r}); "
-                           f"classification and class-conditional generation need at least two")
+        raise UCRDataError(
+            f"{name}: {train_file} holds one class only (label {classes[0].item()!r}); "
+            f"classification and class-conditional generation need at least two"
+        )
     unseen = np.setdiff1d(np.unique(labels_test), classes)
     if unseen.size:
-        raise UCRDataError(f"{name}: TEST ({test_file}) has labels {unseen.tolist()} that TRAIN "
-                           f"({train_file}) lacks; every test label must occur in the training set")
+        raise UCRDataError(
+            f"{name}: TEST ({test_file}) has labels {unseen.tolist()} that TRAIN "
+            f"({train_file}) lacks; every test label must occur in the training set"
+        )
     y_train = np.searchsorted(classes, labels_train).astype(np.int64)
     y_test = np.searchsorted(classes, labels_test).astype(np.int64)
     return classes, y_train, y_test
 
 
-def build_dataset(name: str, train: Split, test: Split, folder: Path, *, normalize: str = "global",
-                  nan: str = "zero") -> UCRDataset:
+def build_dataset(
+    name: str, train: Split, test: Split, folder: Path, *, normalize: str = "global", nan: str = "zero"
+) -> UCRDataset:
     """Check two parsed splits, encode their labels and normalise them: the common part of
     :func:`load_ucr` and :func:`ssl_book.data.load_series_files`.
 
@@ -356,12 +385,14 @@ def build_dataset(name: str, train: Split, test: Split, folder: Path, *, normali
     if normalize == "global":
         mean, std = np.nanmean(x_train), np.nanstd(x_train)
         if not np.isfinite(std) or std == 0:
-            raise UCRDataError(f"{name}: the training set ({train[2]}) has zero or undefined spread; "
-                               f"use normalize='none'")
+            raise UCRDataError(
+                f"{name}: the training set ({train[2]}) has zero or undefined spread; use normalize='none'"
+            )
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     x_train, x_test = np.nan_to_num(x_train, nan=0.0), np.nan_to_num(x_test, nan=0.0)
-    return UCRDataset(name, x_train.astype(np.float32), y_train, x_test.astype(np.float32),
-                      y_test, classes, folder)
+    return UCRDataset(
+        name, x_train.astype(np.float32), y_train, x_test.astype(np.float32), y_test, classes, folder
+    )
 
 
 def available_datasets(root: str | Path | None = None) -> list[str]:

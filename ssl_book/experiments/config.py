@@ -86,13 +86,28 @@ class Stage1Config:
             raise ValueError("the baseline has no augmented branch: leave augment=None")
         if self.method != "baseline" and self.augment not in AUGMENTATIONS:
             raise ValueError(f"method {self.method!r} needs augment in {AUGMENTATIONS}, got {self.augment!r}")
-        for name in ("epochs", "batch_size", "lr", "n_fft", "dim", "num_codes", "downsampled_width",
-                     "projector_dim"):
+        for name in (
+            "epochs",
+            "batch_size",
+            "lr",
+            "n_fft",
+            "dim",
+            "num_codes",
+            "downsampled_width",
+            "projector_dim",
+        ):
             _positive(name, getattr(self, name))
         if self.steps is not None:
             _positive("steps", self.steps)
-        for name in ("weight_decay", "commitment_weight", "aug_recon_weight", "bt_lambda",
-                     "vibcreg_sim_weight", "vibcreg_var_weight", "vibcreg_cov_weight"):
+        for name in (
+            "weight_decay",
+            "commitment_weight",
+            "aug_recon_weight",
+            "bt_lambda",
+            "vibcreg_sim_weight",
+            "vibcreg_var_weight",
+            "vibcreg_cov_weight",
+        ):
             _non_negative(name, getattr(self, name))
         if self.ssl_weight is not None:
             _non_negative("ssl_weight", self.ssl_weight)
@@ -220,7 +235,7 @@ def _names_a_ucr_dataset(name: str) -> bool:
     """Whether ``name`` is a UCR dataset's: registered, bundled or in the reader's archive."""
     try:
         return name in REGISTRY or _ucr_dataset_exists(name)
-    except UCRDataError:          # an incomplete copy or a bad archive folder: nothing to mix up with
+    except UCRDataError:  # an incomplete copy or a bad archive folder: nothing to mix up with
         return False
 
 
@@ -281,15 +296,18 @@ class RunConfig:
                 raise ValueError("data_sha256 describes train_path and test_path, which are not given")
             if self.dataset not in REGISTRY and not _ucr_dataset_exists(check_dataset_name(self.dataset)):
                 own = "give train_path and test_path (CLI: --train and --test)"
-                raise ValueError(f"unknown dataset {self.dataset!r}: "
-                                 f"{missing_dataset_help(self.dataset, own_data=own)}")
+                raise ValueError(
+                    f"unknown dataset {self.dataset!r}: {missing_dataset_help(self.dataset, own_data=own)}"
+                )
             return
         if _names_a_ucr_dataset(check_dataset_name(self.dataset)):
-            raise ValueError(f"{self.dataset!r} is the name of a UCR dataset: give your own files "
-                             f"another name (CLI: --name), or run the archive's copy without train_path")
+            raise ValueError(
+                f"{self.dataset!r} is the name of a UCR dataset: give your own files "
+                f"another name (CLI: --name), or run the archive's copy without train_path"
+            )
         for name in ("train_path", "test_path"):
             object.__setattr__(self, name, str(Path(getattr(self, name)).expanduser().resolve()))
-        if self.data_sha256 is None:      # also checks that both files exist and have a known type
+        if self.data_sha256 is None:  # also checks that both files exist and have a known type
             object.__setattr__(self, "data_sha256", files_sha256(self.train_path, self.test_path))
 
     @property
@@ -309,15 +327,19 @@ class RunConfig:
             if data[name] is None:
                 del data[name]
         for name, default in (("fcn_precision", "fp32"), ("max_fcn_steps", None)):
-            if data["evaluation"][name] == default:            # as before the field existed
+            if data["evaluation"][name] == default:  # as before the field existed
                 del data["evaluation"][name]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         data = dict(data)
-        return cls(stage1=Stage1Config(**data.pop("stage1", {})), stage2=Stage2Config(**data.pop("stage2", {})),
-                   evaluation=EvalConfig(**data.pop("evaluation", {})), **data)
+        return cls(
+            stage1=Stage1Config(**data.pop("stage1", {})),
+            stage2=Stage2Config(**data.pop("stage2", {})),
+            evaluation=EvalConfig(**data.pop("evaluation", {})),
+            **data,
+        )
 
     def digest(self) -> str:
         """A short hash of everything that changes the results (names checkpoints and caches)."""

@@ -29,14 +29,30 @@ from ssl_book.stats import PairedComparison, holm, paired_comparison, sign_test
 #: the thesis's number of seeds per configuration
 THESIS_SEEDS = 4
 #: the six NC-VQVAE configurations of the thesis
-NC_CONFIGS = ("barlowtwins-warp", "barlowtwins-slice", "barlowtwins-gauss",
-              "vibcreg-warp", "vibcreg-slice", "vibcreg-gauss")
-SHORT_CONFIG = {"baseline": "base", "barlowtwins-warp": "BT-warp", "barlowtwins-slice": "BT-slice",
-                "barlowtwins-gauss": "BT-gauss", "vibcreg-warp": "VIb-warp", "vibcreg-slice": "VIb-slice",
-                "vibcreg-gauss": "VIb-gauss"}
-SHORT_DATASET = {"SonyAIBORobotSurface1": "Sony1", "SonyAIBORobotSurface2": "Sony2",
-                 "UWaveGestureLibraryAll": "UWaveAll", "StarLightCurves": "StarLight",
-                 "ElectricDevices": "ElecDev"}
+NC_CONFIGS = (
+    "barlowtwins-warp",
+    "barlowtwins-slice",
+    "barlowtwins-gauss",
+    "vibcreg-warp",
+    "vibcreg-slice",
+    "vibcreg-gauss",
+)
+SHORT_CONFIG = {
+    "baseline": "base",
+    "barlowtwins-warp": "BT-warp",
+    "barlowtwins-slice": "BT-slice",
+    "barlowtwins-gauss": "BT-gauss",
+    "vibcreg-warp": "VIb-warp",
+    "vibcreg-slice": "VIb-slice",
+    "vibcreg-gauss": "VIb-gauss",
+}
+SHORT_DATASET = {
+    "SonyAIBORobotSurface1": "Sony1",
+    "SonyAIBORobotSurface2": "Sony2",
+    "UWaveGestureLibraryAll": "UWaveAll",
+    "StarLightCurves": "StarLight",
+    "ElectricDevices": "ElecDev",
+}
 
 
 def short_name(name: str) -> str:
@@ -82,8 +98,9 @@ class ThesisChange:
     p_value: float
 
 
-def thesis_change(thesis: dict, dataset: str, config: str, metric: str,
-                  level: float = 0.95) -> ThesisChange | None:
+def thesis_change(
+    thesis: dict, dataset: str, config: str, metric: str, level: float = 0.95
+) -> ThesisChange | None:
     """The thesis's change for ``config`` against its baseline, or ``None`` when it lacks one."""
     nc, base = thesis.get((dataset, metric, config)), thesis.get((dataset, metric, "baseline"))
     if nc is None or base is None:
@@ -131,8 +148,13 @@ class Change:
         return bool(np.isfinite(self.p_holm) and self.p_holm < 0.05)
 
 
-def changes(results: list[dict[str, Any]], thesis: dict, protocol: str | None = None,
-            metrics: tuple[str, ...] = tuple(METRICS), baseline: str = "baseline") -> list[Change]:
+def changes(
+    results: list[dict[str, Any]],
+    thesis: dict,
+    protocol: str | None = None,
+    metrics: tuple[str, ...] = tuple(METRICS),
+    baseline: str = "baseline",
+) -> list[Change]:
     """Every (dataset, configuration, metric) against ``baseline`` of the same dataset and
     protocol, over the seeds both ran, Holm-corrected over the returned family.
 
@@ -160,8 +182,17 @@ def changes(results: list[dict[str, Any]], thesis: dict, protocol: str | None = 
                 b = [oriented(metric, values[s]) for s in seeds]
                 paired = paired_comparison(a, b)
             thesis_config = config.partition(" [")[0]
-            found.append(Change(dataset, config, metric, proto, diffs, paired,
-                                thesis_change(thesis, dataset, thesis_config, metric)))
+            found.append(
+                Change(
+                    dataset,
+                    config,
+                    metric,
+                    proto,
+                    diffs,
+                    paired,
+                    thesis_change(thesis, dataset, thesis_config, metric),
+                )
+            )
     tested = [c for c in found if c.paired is not None]
     if tested:
         for c, p in zip(tested, holm([c.paired.p_value for c in tested])):
@@ -180,7 +211,9 @@ class Agreement:
 
 def direction_agreement(found: list[Change]) -> Agreement | None:
     """Count the changes whose mean has the thesis's sign (where the thesis has one)."""
-    pairs = [(c.mean, c.thesis.mean) for c in found if c.thesis is not None and c.thesis.mean != 0 and c.mean != 0]
+    pairs = [
+        (c.mean, c.thesis.mean) for c in found if c.thesis is not None and c.thesis.mean != 0 and c.mean != 0
+    ]
     if not pairs:
         return None
     agree = sum(np.sign(a) == np.sign(b) for a, b in pairs)
@@ -188,8 +221,15 @@ def direction_agreement(found: list[Change]) -> Agreement | None:
 
 
 #: the verdicts a claim can get
-VERDICTS = ("reproduced", "same direction, not significant", "mixed", "contradicted", "not reproduced",
-            "one seed only", "not testable here")
+VERDICTS = (
+    "reproduced",
+    "same direction, not significant",
+    "mixed",
+    "contradicted",
+    "not reproduced",
+    "one seed only",
+    "not testable here",
+)
 
 
 @dataclass
@@ -213,8 +253,10 @@ class Claim:
         shown_up = sum(c.significant and c.mean > 0 for c in chosen)
         shown_down = sum(c.significant and c.mean < 0 for c in chosen)
         seeds = sorted({c.n_seeds for c in chosen})
-        evidence = (f"{better} of {len(chosen)} changes are improvements; significant after Holm: "
-                    f"{shown_up} up, {shown_down} down; seeds per comparison: {'/'.join(map(str, seeds))}")
+        evidence = (
+            f"{better} of {len(chosen)} changes are improvements; significant after Holm: "
+            f"{shown_up} up, {shown_down} down; seeds per comparison: {'/'.join(map(str, seeds))}"
+        )
         if shown_down:
             return "contradicted", evidence
         if all(c.paired is None for c in chosen):
@@ -227,25 +269,42 @@ class Claim:
 def _is(metric: str, *configs: str) -> Callable[[Change], bool]:
     def select(c: Change) -> bool:
         return c.metric == metric and (not configs or c.config in configs)
+
     return select
 
 
 #: the thesis's findings as its run logs summarise them (13 datasets, 4 seeds): each one tested
 #: on the datasets we ran. The dataset-level claims cannot be tested on 2-3 datasets and say so.
 THESIS_CLAIMS = (
-    Claim("is", "IS rises with NC-VQVAE on almost every dataset (11-12 of 13 per configuration)",
-          _is("is", *NC_CONFIGS)),
-    Claim("fid-vibcreg-gauss", "FID improves with VIbCReg-gauss on 9 of 13 datasets (6-8 for the other "
-          "configurations)", _is("fid", "vibcreg-gauss")),
-    Claim("fid-others", "FID improves with the other five configurations on 6-8 of 13 datasets",
-          _is("fid", *[c for c in NC_CONFIGS if c != "vibcreg-gauss"])),
+    Claim(
+        "is",
+        "IS rises with NC-VQVAE on almost every dataset (11-12 of 13 per configuration)",
+        _is("is", *NC_CONFIGS),
+    ),
+    Claim(
+        "fid-vibcreg-gauss",
+        "FID improves with VIbCReg-gauss on 9 of 13 datasets (6-8 for the other configurations)",
+        _is("fid", "vibcreg-gauss"),
+    ),
+    Claim(
+        "fid-others",
+        "FID improves with the other five configurations on 6-8 of 13 datasets",
+        _is("fid", *[c for c in NC_CONFIGS if c != "vibcreg-gauss"]),
+    ),
     Claim("svm", "The SVM probe improves on 9-11 of 13 datasets", _is("svm", *NC_CONFIGS)),
     Claim("knn", "The 5-NN probe improves on 9-11 of 13 datasets", _is("knn", *NC_CONFIGS)),
-    Claim("cas", "CAS improves with VIbCReg on 10-12 of 13 datasets (6-9 with Barlow Twins)",
-          _is("cas", "vibcreg-warp", "vibcreg-slice", "vibcreg-gauss")),
-    Claim("shape", "Probe gains are largest where classes differ in shape (TwoPatterns, UWave, ShapesAll, "
-          "FordA/B: +15 to +40 points)", lambda c: False,
-          "needs the datasets with the large gains; see the stage-1 probe curves on ShapesAll and FordA"),
+    Claim(
+        "cas",
+        "CAS improves with VIbCReg on 10-12 of 13 datasets (6-9 with Barlow Twins)",
+        _is("cas", "vibcreg-warp", "vibcreg-slice", "vibcreg-gauss"),
+    ),
+    Claim(
+        "shape",
+        "Probe gains are largest where classes differ in shape (TwoPatterns, UWave, ShapesAll, "
+        "FordA/B: +15 to +40 points)",
+        lambda c: False,
+        "needs the datasets with the large gains; see the stage-1 probe curves on ShapesAll and FordA",
+    ),
 )
 
 
@@ -254,7 +313,7 @@ class Ranking:
     """Configurations ordered by their mean standardised change over the datasets."""
 
     metric: str
-    order: list[tuple[str, float, int]] = field(default_factory=list)   # (config, score, n datasets)
+    order: list[tuple[str, float, int]] = field(default_factory=list)  # (config, score, n datasets)
 
 
 def rank_configs(found: list[Change], metrics: tuple[str, ...]) -> Ranking:
@@ -272,8 +331,9 @@ def rank_configs(found: list[Change], metrics: tuple[str, ...]) -> Ranking:
         if c.metric in metrics and s > 0:
             scores[c.config].append(c.mean / s)
             datasets[c.config].add(c.dataset)
-    order = sorted(((k, float(np.mean(v)), len(datasets[k])) for k, v in scores.items()),
-                   key=lambda item: -item[1])
+    order = sorted(
+        ((k, float(np.mean(v)), len(datasets[k])) for k, v in scores.items()), key=lambda item: -item[1]
+    )
     return Ranking("+".join(metrics), order)
 
 
@@ -285,8 +345,10 @@ def ranking_verdict(ranking: Ranking, expected: str) -> tuple[str, str]:
         return "not testable here", f"needs all six configurations (have: {have})"
     place = [k for k, *_ in ranking.order].index(expected) + 1
     first, score, n = ranking.order[0]
-    evidence = (f"{short_name(expected)} ranks {place} of {len(ranking.order)}; first: {short_name(first)} "
-                f"({score:+.2f} sd of the configurations' changes, over {n} datasets); a ranking, not a test")
+    evidence = (
+        f"{short_name(expected)} ranks {place} of {len(ranking.order)}; first: {short_name(first)} "
+        f"({score:+.2f} sd of the configurations' changes, over {n} datasets); a ranking, not a test"
+    )
     return ("reproduced" if place == 1 else "not reproduced"), evidence
 
 

@@ -58,7 +58,7 @@ def batch_indices(seed: int, step: int, n: int, batch_size: int) -> torch.Tensor
     per_epoch = math.ceil(n / batch_size)
     epoch, position = divmod(step, per_epoch)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
-    return order[position * batch_size:(position + 1) * batch_size]
+    return order[position * batch_size : (position + 1) * batch_size]
 
 
 def step_generator(seed: int, step: int, device: torch.device) -> torch.Generator:
@@ -91,9 +91,17 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 
-def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.device, precision: str,
-          ctx: DistContext = DistContext(), desc: str = "training",
-          on_step: Callable[[int], None] | None = None) -> dict:
+def train(
+    model: nn.Module,
+    loss_fn: LossFn,
+    spec: LoopSpec,
+    *,
+    device: torch.device,
+    precision: str,
+    ctx: DistContext = DistContext(),
+    desc: str = "training",
+    on_step: Callable[[int], None] | None = None,
+) -> dict:
     """Run (or resume) the loop; returns ``{"loss": [...], "log_step": [...], "terms": {...},
     "seconds": ..., "cpu_seconds": ..., "steps_run": ...}`` (wall and process CPU time, and the
     steps this call actually ran).
@@ -102,9 +110,12 @@ def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.de
     this rank's part ``indices[local]`` of the global batch ``indices``; ``on_step(step)`` is
     called after every step (tests use it to interrupt a run).
     """
-    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], spec.lr, spec.weight_decay, device)
+    optimizer = make_optimizer(
+        [p for p in model.parameters() if p.requires_grad], spec.lr, spec.weight_decay, device
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, spec.lr_period) / spec.lr_period)))
+        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, spec.lr_period) / spec.lr_period))
+    )
     history = {"log_step": [], "terms": {}}
     start = 0
     if spec.checkpoint.exists():
@@ -116,9 +127,17 @@ def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.de
 
     def save(step: int) -> None:
         if ctx.is_main:
-            save_checkpoint(spec.checkpoint, {"model": unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
-                                              "scheduler": scheduler.state_dict(), "step": step, "history": history},
-                            spec.meta)
+            save_checkpoint(
+                spec.checkpoint,
+                {
+                    "model": unwrap(model).state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "step": step,
+                    "history": history,
+                },
+                spec.meta,
+            )
 
     # a checkpoint must fall on a logging step, or the partial window would be lost on resume
     log_every = math.gcd(spec.log_every, spec.checkpoint_every)
@@ -126,7 +145,9 @@ def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.de
     sums: dict[str, torch.Tensor] = {}
     count = 0
     started, cpu_started = time.perf_counter(), time.process_time()
-    for step in (bar := progress(range(start, spec.steps), desc=desc, total=spec.steps, disable=not ctx.is_main)):
+    for step in (
+        bar := progress(range(start, spec.steps), desc=desc, total=spec.steps, disable=not ctx.is_main)
+    ):
         if step == start:
             bar.update(start)
         idx = batch_indices(spec.seed, step, spec.n_train, spec.batch_size).to(device, non_blocking=True)
@@ -143,7 +164,7 @@ def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.de
             history["log_step"].append(step + 1)
             names = sorted(sums)
             means = all_reduce_sum_(torch.stack([sums[n] for n in names]) / count) / ctx.world_size
-            for name, mean in zip(names, means.tolist()):       # the mean over ranks: the global batch's
+            for name, mean in zip(names, means.tolist()):  # the mean over ranks: the global batch's
                 history["terms"].setdefault(name, []).append(mean)
             bar.set_postfix(loss=f"{history['terms']['loss'][-1]:.4f}")
             sums, count = {}, 0
@@ -152,5 +173,9 @@ def train(model: nn.Module, loss_fn: LossFn, spec: LoopSpec, *, device: torch.de
         if on_step is not None:
             on_step(step + 1)
     model.eval()
-    return {**history, "seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu_started,
-            "steps_run": spec.steps - start}
+    return {
+        **history,
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu_started,
+        "steps_run": spec.steps - start,
+    }

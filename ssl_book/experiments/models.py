@@ -51,20 +51,32 @@ class NCVQVAE(nn.Module):
     def __init__(self, length: int, config: Stage1Config):
         super().__init__()
         self.config = config
-        self.tokenizer = STFTVQVAE(length, n_fft=config.n_fft, dim=config.dim, num_codes=config.num_codes,
-                                   downsampled_width=config.downsampled_width, decay=config.ema_decay,
-                                   commitment_weight=config.commitment_weight)
+        self.tokenizer = STFTVQVAE(
+            length,
+            n_fft=config.n_fft,
+            dim=config.dim,
+            num_codes=config.num_codes,
+            downsampled_width=config.downsampled_width,
+            decay=config.ema_decay,
+            commitment_weight=config.commitment_weight,
+        )
         self.projector = None
         if config.method != "baseline":
-            self.projector = Projector(2 * config.dim, (config.projector_dim,) * 3,
-                                       iternorm=config.method == "vibcreg")
+            self.projector = Projector(
+                2 * config.dim, (config.projector_dim,) * 3, iternorm=config.method == "vibcreg"
+            )
 
     def ssl_loss(self, p1: torch.Tensor, p2: torch.Tensor) -> torch.Tensor:
         c = self.config
         if c.method == "barlowtwins":
             return barlow_twins_loss(p1, p2, lambd=c.bt_lambda, scale_by_dim=c.bt_scale_by_dim)
-        return vibcreg_loss(p1, p2, sim_weight=c.vibcreg_sim_weight, var_weight=c.vibcreg_var_weight,
-                            cov_weight=c.vibcreg_cov_weight)
+        return vibcreg_loss(
+            p1,
+            p2,
+            sim_weight=c.vibcreg_sim_weight,
+            var_weight=c.vibcreg_var_weight,
+            cov_weight=c.vibcreg_cov_weight,
+        )
 
     def forward(self, x: torch.Tensor, x_aug: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """``x``, ``x_aug``: ``(batch, length)``. Returns scalar terms, ``"loss"`` (their sum) and
@@ -80,8 +92,10 @@ class NCVQVAE(nn.Module):
             terms["aug_recon"] = self.config.aug_recon_weight * (time_aug + stft_aug)
             # Under DDP the SSL loss sees the global batch: its statistics (cross-correlation,
             # variance, covariance) are batch-level, so each rank's half would change the objective.
-            p1, p2 = self.projector.pair(gather_batch(self.tokenizer.pooled(out.vq.z_q).float()),
-                                         gather_batch(self.tokenizer.pooled(z_aug).float()))
+            p1, p2 = self.projector.pair(
+                gather_batch(self.tokenizer.pooled(out.vq.z_q).float()),
+                gather_batch(self.tokenizer.pooled(z_aug).float()),
+            )
             terms["ssl"] = self.config.effective_ssl_weight * self.ssl_loss(p1.float(), p2.float())
         terms["loss"] = sum(terms.values())
         terms["perplexity"] = out.vq.perplexity
@@ -103,7 +117,17 @@ def prior_embedding(stage1: Stage1Config, stage2: Stage2Config) -> str:
 def build_prior(tokenizer: STFTVQVAE, n_classes: int, stage1: Stage1Config, stage2: Stage2Config) -> MaskGIT:
     """The MaskGIT prior over the tokenizer's tokens (token embeddings from its codebook)."""
     embedding = prior_embedding(stage1, stage2)
-    return MaskGIT(tokenizer.num_tokens, stage1.num_codes, n_classes, codebook=tokenizer.codebook.detach().clone(),
-                   embedding=embedding, dim=stage2.dim, depth=stage2.depth, heads=stage2.heads,
-                   mlp_ratio=stage2.mlp_ratio, p_uncond=stage2.p_uncond, loss_on=stage2.loss_on,
-                   invert_mask_ratio=stage2.invert_baseline_mask and embedding == "learned")
+    return MaskGIT(
+        tokenizer.num_tokens,
+        stage1.num_codes,
+        n_classes,
+        codebook=tokenizer.codebook.detach().clone(),
+        embedding=embedding,
+        dim=stage2.dim,
+        depth=stage2.depth,
+        heads=stage2.heads,
+        mlp_ratio=stage2.mlp_ratio,
+        p_uncond=stage2.p_uncond,
+        loss_on=stage2.loss_on,
+        invert_mask_ratio=stage2.invert_baseline_mask and embedding == "learned",
+    )

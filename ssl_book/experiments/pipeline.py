@@ -69,8 +69,10 @@ def run_paths(config: RunConfig, out: str | Path) -> RunPaths:
     settings (a quick test run and a full one, say) apart. The stage-1 checkpoint sits beside,
     as ``stage1-seed<k>-<stage-1 digest>.pt``, shared by runs that differ only after stage 1."""
     parent = Path(out) / config.dataset / config.stage1.name
-    return RunPaths(parent / f"seed{config.seed}-{config.digest()[:8]}",
-                    parent / f"stage1-seed{config.seed}-{config.stage1_digest()[:8]}.pt")
+    return RunPaths(
+        parent / f"seed{config.seed}-{config.digest()[:8]}",
+        parent / f"stage1-seed{config.seed}-{config.stage1_digest()[:8]}.pt",
+    )
 
 
 def ddp_device_ids(device: torch.device) -> list[int] | None:
@@ -93,8 +95,9 @@ def load_run_data(config: RunConfig) -> UCRDataset:
     """
     if config.train_path is None:
         return load_ucr(config.dataset, nan=config.nan_policy)
-    return load_series_files(config.train_path, config.test_path, config.dataset, nan=config.nan_policy,
-                             sha256=config.data_sha256)
+    return load_series_files(
+        config.train_path, config.test_path, config.dataset, nan=config.nan_policy, sha256=config.data_sha256
+    )
 
 
 def schedule(epochs: int, steps: int | None, n_train: int, batch_size: int) -> tuple[int, int]:
@@ -110,23 +113,32 @@ def loop_spec(config: RunConfig, stage: int, n_train: int, checkpoint: Path) -> 
     """The training loop's settings for stage 1 or 2 of ``config``."""
     section = config.stage1 if stage == 1 else config.stage2
     steps, period = schedule(section.epochs, section.steps, n_train, section.batch_size)
-    return loop.LoopSpec(steps=steps, n_train=n_train, batch_size=section.batch_size, lr=section.lr,
-                         weight_decay=section.weight_decay, lr_period=period, seed=config.seed,
-                         checkpoint=checkpoint, checkpoint_every=config.checkpoint_every,
-                         meta=checkpoint_meta(config, stage))
+    return loop.LoopSpec(
+        steps=steps,
+        n_train=n_train,
+        batch_size=section.batch_size,
+        lr=section.lr,
+        weight_decay=section.weight_decay,
+        lr_period=period,
+        seed=config.seed,
+        checkpoint=checkpoint,
+        checkpoint_every=config.checkpoint_every,
+        meta=checkpoint_meta(config, stage),
+    )
 
 
 def peak_memory_bytes(device: torch.device) -> int:
     """Peak GPU memory allocated by torch, or the process's peak resident memory on CPU."""
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device))
-    scale = 1 if sys.platform == "darwin" else 1024                     # ru_maxrss: bytes on macOS, KiB on Linux
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)
 
 
 @torch.no_grad()
-def quantized_features(tokenizer: STFTVQVAE, x: torch.Tensor, batch_size: int = 512, *,
-                       batch_statistics: bool = False) -> torch.Tensor:
+def quantized_features(
+    tokenizer: STFTVQVAE, x: torch.Tensor, batch_size: int = 512, *, batch_statistics: bool = False
+) -> torch.Tensor:
     """Global average pool of the quantized latents, the probes' input: ``(n, dim)``.
 
     ``batch_statistics=True`` reproduces the thesis's probe features: its probe ran in a hook
@@ -140,18 +152,28 @@ def quantized_features(tokenizer: STFTVQVAE, x: torch.Tensor, batch_size: int = 
     """
     if batch_statistics:
         trainee = deepcopy(tokenizer).train()
-        parts = [trainee.quantize(trainee.encode(x[i:i + batch_size])).z_q.mean(dim=(2, 3))
-                 for i in range(0, len(x), batch_size)]
+        parts = [
+            trainee.quantize(trainee.encode(x[i : i + batch_size])).z_q.mean(dim=(2, 3))
+            for i in range(0, len(x), batch_size)
+        ]
         return torch.cat(parts).float()
     tokenizer.eval()
-    parts = [tokenizer.quantize(tokenizer.encode(x[i:i + batch_size])).z_q.mean(dim=(2, 3))
-             for i in range(0, len(x), batch_size)]
+    parts = [
+        tokenizer.quantize(tokenizer.encode(x[i : i + batch_size])).z_q.mean(dim=(2, 3))
+        for i in range(0, len(x), batch_size)
+    ]
     return torch.cat(parts).float()
 
 
 # ----------------------------------------------------------------------------- stage 1
-def train_stage1(config: RunConfig, data: UCRDataset, paths: RunPaths, device: torch.device,
-                 ctx: DistContext = DistContext(), on_step=None) -> tuple[NCVQVAE, dict]:
+def train_stage1(
+    config: RunConfig,
+    data: UCRDataset,
+    paths: RunPaths,
+    device: torch.device,
+    ctx: DistContext = DistContext(),
+    on_step=None,
+) -> tuple[NCVQVAE, dict]:
     """Train (or resume, or load the finished) stage-1 model; returns it (eval mode) and its history."""
     s1 = config.stage1
     seed_everything(config.seed)
@@ -159,20 +181,28 @@ def train_stage1(config: RunConfig, data: UCRDataset, paths: RunPaths, device: t
     x_train = torch.as_tensor(data.x_train, device=device)
     trainee: nn.Module = model
     if ctx.enabled:
-        global_batchnorm(model.tokenizer)          # batch statistics over all ranks, as on one device
+        global_batchnorm(model.tokenizer)  # batch statistics over all ranks, as on one device
         trainee = nn.parallel.DistributedDataParallel(model, device_ids=ddp_device_ids(device))
 
     def loss_fn(idx: torch.Tensor, local: slice, generator: torch.Generator) -> dict[str, torch.Tensor]:
         x = x_train[idx]
         x_aug = None
-        if s1.augment is not None:        # views of the global batch, so every rank draws alike
+        if s1.augment is not None:  # views of the global batch, so every rank draws alike
             with torch.autocast(device.type, enabled=False):
                 x_aug = augment(x, s1.augment, generator)[local]
         return trainee(x[local], x_aug)
 
     spec = loop_spec(config, 1, len(x_train), paths.stage1)
-    history = loop.train(trainee, loss_fn, spec, device=device, precision=config.precision, ctx=ctx,
-                         desc=f"stage 1 ({s1.name})", on_step=on_step)
+    history = loop.train(
+        trainee,
+        loss_fn,
+        spec,
+        device=device,
+        precision=config.precision,
+        ctx=ctx,
+        desc=f"stage 1 ({s1.name})",
+        on_step=on_step,
+    )
     return model.eval(), history
 
 
@@ -181,10 +211,20 @@ def evaluate_stage1(tokenizer: STFTVQVAE, data: UCRDataset, device: torch.device
     x_train = torch.as_tensor(data.x_train, device=device)
     x_test = torch.as_tensor(data.x_test, device=device)
     val = evaluate_tokenizer(tokenizer, x_test)
-    probes = probe_accuracies(quantized_features(tokenizer, x_train).cpu(), data.y_train,
-                              quantized_features(tokenizer, x_test).cpu(), data.y_test)
-    return {"val_loss": val["loss"], "val_time_loss": val["time_loss"], "val_stft_loss": val["stft_loss"],
-            "perplexity": val["perplexity"], "svm": probes["svm"], "knn": probes["knn"]}
+    probes = probe_accuracies(
+        quantized_features(tokenizer, x_train).cpu(),
+        data.y_train,
+        quantized_features(tokenizer, x_test).cpu(),
+        data.y_test,
+    )
+    return {
+        "val_loss": val["loss"],
+        "val_time_loss": val["time_loss"],
+        "val_stft_loss": val["stft_loss"],
+        "perplexity": val["perplexity"],
+        "svm": probes["svm"],
+        "knn": probes["knn"],
+    }
 
 
 # ----------------------------------------------------------------------------- stage 2
@@ -203,17 +243,24 @@ class PriorLoss(nn.Module):
 def encoded_latents(tokenizer: STFTVQVAE, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """The frozen encoder's continuous latents ``(n, dim, H, W)``, computed once for stage 2."""
     tokenizer.eval()
-    return torch.cat([tokenizer.encode(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    return torch.cat([tokenizer.encode(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
 
 
-def train_stage2(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, paths: RunPaths,
-                 device: torch.device, ctx: DistContext = DistContext(), on_step=None) -> tuple[MaskGIT, dict]:
+def train_stage2(
+    config: RunConfig,
+    data: UCRDataset,
+    tokenizer: STFTVQVAE,
+    paths: RunPaths,
+    device: torch.device,
+    ctx: DistContext = DistContext(),
+    on_step=None,
+) -> tuple[MaskGIT, dict]:
     """Train (or resume) the MaskGIT prior on the frozen tokenizer's (stochastic) tokens."""
     s2 = config.stage2
     seed_everything(config.seed)
     tokenizer.eval().requires_grad_(False)
     prior = build_prior(tokenizer, data.n_classes, config.stage1, s2).to(device)
-    if config.compile:       # fuses the transformer's element-wise chains (+20 % on a 2-core CPU)
+    if config.compile:  # fuses the transformer's element-wise chains (+20 % on a 2-core CPU)
         prior.encoder.forward = torch.compile(prior.encoder.forward)
     latents = encoded_latents(tokenizer, torch.as_tensor(data.x_train, device=device))
     labels = torch.as_tensor(data.y_train, device=device)
@@ -225,28 +272,52 @@ def train_stage2(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, path
         # Under DDP the masks are drawn per rank: the same distribution as on one device, not
         # the same numbers (unlike stage 1, whose test checks equality with one process).
         idx = idx[local]
-        tokens = tokenizer.quantizer.sample_indices(latents[idx], temperature=s2.stochastic_tau, generator=generator)
+        tokens = tokenizer.quantizer.sample_indices(
+            latents[idx], temperature=s2.stochastic_tau, generator=generator
+        )
         return {"loss": trainee(tokens.flatten(1), labels[idx], generator)}
 
     spec = loop_spec(config, 2, len(latents), paths.stage2)
-    history = loop.train(trainee, loss_fn, spec, device=device, precision=config.precision, ctx=ctx,
-                         desc=f"stage 2 ({config.stage1.name})", on_step=on_step)
+    history = loop.train(
+        trainee,
+        loss_fn,
+        spec,
+        device=device,
+        precision=config.precision,
+        ctx=ctx,
+        desc=f"stage 2 ({config.stage1.name})",
+        on_step=on_step,
+    )
     return prior.eval(), history
 
 
 # ----------------------------------------------------------------------------- evaluation
 @torch.no_grad()
-def generate(prior: MaskGIT, tokenizer: STFTVQVAE, n: int, config: RunConfig, device: torch.device,
-             labels: torch.Tensor | None = None, batch_size: int = 1024, seed_offset: int = 0) -> torch.Tensor:
+def generate(
+    prior: MaskGIT,
+    tokenizer: STFTVQVAE,
+    n: int,
+    config: RunConfig,
+    device: torch.device,
+    labels: torch.Tensor | None = None,
+    batch_size: int = 1024,
+    seed_offset: int = 0,
+) -> torch.Tensor:
     """``n`` series ``(n, L)`` sampled from the prior (unconditional when ``labels`` is None)."""
     s2 = config.stage2
     generator = torch.Generator(device=device).manual_seed(config.seed * 1_000_033 + seed_offset)
     parts = []
     for start in range(0, n, batch_size):
-        chunk = None if labels is None else labels[start:start + batch_size].to(device)
+        chunk = None if labels is None else labels[start : start + batch_size].to(device)
         size = min(batch_size, n - start)
-        tokens = prior.sample(size, labels=chunk, steps=s2.sample_steps, choice_temperature=s2.choice_temperature,
-                              guidance_scale=s2.guidance_scale, generator=generator)
+        tokens = prior.sample(
+            size,
+            labels=chunk,
+            steps=s2.sample_steps,
+            choice_temperature=s2.choice_temperature,
+            guidance_scale=s2.guidance_scale,
+            generator=generator,
+        )
         parts.append(tokenizer.decode_tokens(tokens))
     return torch.cat(parts).float()
 
@@ -274,9 +345,15 @@ def timed(times: dict[str, float], name: str) -> Iterator[None]:
         times[cpu_name] = times.get(cpu_name, 0.0) + time.process_time() - cpu_started
 
 
-def evaluate_generation(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVAE, prior: MaskGIT,
-                        device: torch.device, times: dict[str, float] | None = None,
-                        report: Report | None = None) -> dict[str, float]:
+def evaluate_generation(
+    config: RunConfig,
+    data: UCRDataset,
+    tokenizer: STFTVQVAE,
+    prior: MaskGIT,
+    device: torch.device,
+    times: dict[str, float] | None = None,
+    report: Report | None = None,
+) -> dict[str, float]:
     """FID and IS of unconditional samples, CAS of class-conditional ones (thesis §1.5).
 
     ``times`` (if given) receives the wall time of each part: ``evaluator_seconds`` (training
@@ -287,9 +364,10 @@ def evaluate_generation(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVA
     report = report or (lambda part, step, total: None)
     report("evaluator", 0, 1)
     with timed(times, "evaluator_seconds"):
-        own_data = data if config.train_path is not None else None     # cached by content, not name
-        evaluator = load_or_train_evaluator(config.dataset, ev.fcn(ev.evaluator_epochs), device,
-                                            data=own_data)
+        own_data = data if config.train_path is not None else None  # cached by content, not name
+        evaluator = load_or_train_evaluator(
+            config.dataset, ev.fcn(ev.evaluator_epochs), device, data=own_data
+        )
     report("sampling", 0, 1)
     with timed(times, "sampling_seconds"):
         n_test = len(data.x_test)
@@ -302,18 +380,36 @@ def evaluate_generation(config: RunConfig, data: UCRDataset, tokenizer: STFTVQVA
         x_syn = generate(prior, tokenizer, len(labels), config, device, labels=labels, seed_offset=1)
     report("CAS", 0, 1)
     with timed(times, "cas_seconds"):
-        cas_accuracy = cas(x_syn.cpu().numpy(), labels.numpy(), data.x_test, data.y_test,
-                           n_classes=data.n_classes, config=ev.fcn(ev.cas_epochs), device=device)
-    return {"fid": fid_value, "is_mean": is_mean, "is_std": is_std, "cas": cas_accuracy,
-            "evaluator_accuracy": evaluator.accuracy}
+        cas_accuracy = cas(
+            x_syn.cpu().numpy(),
+            labels.numpy(),
+            data.x_test,
+            data.y_test,
+            n_classes=data.n_classes,
+            config=ev.fcn(ev.cas_epochs),
+            device=device,
+        )
+    return {
+        "fid": fid_value,
+        "is_mean": is_mean,
+        "is_std": is_std,
+        "cas": cas_accuracy,
+        "evaluator_accuracy": evaluator.accuracy,
+    }
 
 
 # ----------------------------------------------------------------------------- a whole run
 def _stage_timing(history: dict, batch_size: int) -> dict[str, float]:
-    rate = history["steps_run"] / history["seconds"] if history["steps_run"] and history["seconds"] > 0 else None
-    return {"seconds": history["seconds"], "cpu_seconds": history.get("cpu_seconds"),
-            "steps_run": history["steps_run"], "steps_per_s": rate,
-            "samples_per_s": None if rate is None else rate * batch_size}
+    rate = (
+        history["steps_run"] / history["seconds"] if history["steps_run"] and history["seconds"] > 0 else None
+    )
+    return {
+        "seconds": history["seconds"],
+        "cpu_seconds": history.get("cpu_seconds"),
+        "steps_run": history["steps_run"],
+        "steps_per_s": rate,
+        "samples_per_s": None if rate is None else rate * batch_size,
+    }
 
 
 Report = Callable[[str, int, int], None]
@@ -347,8 +443,14 @@ def run_lock(folder: Path) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_experiment(config: RunConfig, out: str | Path, device: torch.device, ctx: DistContext = DistContext(),
-                   command: list[str] | None = None, report: Report | None = None) -> dict | None:
+def run_experiment(
+    config: RunConfig,
+    out: str | Path,
+    device: torch.device,
+    ctx: DistContext = DistContext(),
+    command: list[str] | None = None,
+    report: Report | None = None,
+) -> dict | None:
     """Stage 1, stage 2 and evaluation of one run; writes and returns its results (rank 0), or
     returns the existing results if this configuration already finished in ``out``.
 
@@ -368,8 +470,14 @@ def run_experiment(config: RunConfig, out: str | Path, device: torch.device, ctx
     return _run(config, out, device, ctx, command, report)
 
 
-def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistContext, command: list[str] | None,
-         report: Report | None) -> dict | None:
+def _run(
+    config: RunConfig,
+    out: str | Path,
+    device: torch.device,
+    ctx: DistContext,
+    command: list[str] | None,
+    report: Report | None,
+) -> dict | None:
     paths = run_paths(config, out)
     report = report or (lambda part, step, total: None)
     data = load_run_data(config)
@@ -379,8 +487,9 @@ def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistCont
     n_train, s1, s2 = len(data.x_train), config.stage1, config.stage2
     total1 = schedule(s1.epochs, s1.steps, n_train, s1.batch_size)[0]
     total2 = schedule(s2.epochs, s2.steps, n_train, s2.batch_size)[0]
-    model, history1 = train_stage1(config, data, paths, device, ctx,
-                                   on_step=lambda step: report("stage 1", step, total1))
+    model, history1 = train_stage1(
+        config, data, paths, device, ctx, on_step=lambda step: report("stage 1", step, total1)
+    )
     peak1 = peak_memory_bytes(device)
     metrics: dict[str, float] = {}
     parts: dict[str, float] = {}
@@ -389,8 +498,9 @@ def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistCont
         with timed(parts, "probes_seconds"):
             metrics.update(evaluate_stage1(model.tokenizer, data, device))
     tokenizer = model.tokenizer
-    prior, history2 = train_stage2(config, data, tokenizer, paths, device, ctx,
-                                   on_step=lambda step: report("stage 2", step, total2))
+    prior, history2 = train_stage2(
+        config, data, tokenizer, paths, device, ctx, on_step=lambda step: report("stage 2", step, total2)
+    )
     peak2 = peak_memory_bytes(device)
     eval_started = time.perf_counter()
     results = None
@@ -400,18 +510,22 @@ def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistCont
             "config": config.to_dict(),
             "config_digest": config.digest(),
             "metrics": metrics,
-            "timing": {"stage1": _stage_timing(history1, min(config.stage1.batch_size, len(data.x_train))),
-                       "stage2": _stage_timing(history2, min(config.stage2.batch_size, len(data.x_train))),
-                       "evaluation_seconds": time.perf_counter() - eval_started,
-                       **parts,
-                       "total_seconds": time.perf_counter() - started,
-                       "total_cpu_seconds": time.process_time() - cpu_started,
-                       "peak_memory_bytes": {"stage1": peak1, "stage2": peak2},
-                       "world_size": ctx.world_size,
-                       "autocast_bf16": loop.uses_bf16(device, config.precision),
-                       "fcn_precision": effective_precision(config.evaluation.fcn_precision, device)},
-            "history": {"stage1": {k: history1[k] for k in ("log_step", "terms")},
-                        "stage2": {k: history2[k] for k in ("log_step", "terms")}},
+            "timing": {
+                "stage1": _stage_timing(history1, min(config.stage1.batch_size, len(data.x_train))),
+                "stage2": _stage_timing(history2, min(config.stage2.batch_size, len(data.x_train))),
+                "evaluation_seconds": time.perf_counter() - eval_started,
+                **parts,
+                "total_seconds": time.perf_counter() - started,
+                "total_cpu_seconds": time.process_time() - cpu_started,
+                "peak_memory_bytes": {"stage1": peak1, "stage2": peak2},
+                "world_size": ctx.world_size,
+                "autocast_bf16": loop.uses_bf16(device, config.precision),
+                "fcn_precision": effective_precision(config.evaluation.fcn_precision, device),
+            },
+            "history": {
+                "stage1": {k: history1[k] for k in ("log_step", "terms")},
+                "stage2": {k: history2[k] for k in ("log_step", "terms")},
+            },
             "provenance": provenance(device, command),
         }
         write_json_atomic(paths.results, results)
@@ -419,7 +533,9 @@ def _run(config: RunConfig, out: str | Path, device: torch.device, ctx: DistCont
     return results
 
 
-def load_run(config: RunConfig, out: str | Path, device: torch.device) -> tuple[STFTVQVAE, MaskGIT, UCRDataset]:
+def load_run(
+    config: RunConfig, out: str | Path, device: torch.device
+) -> tuple[STFTVQVAE, MaskGIT, UCRDataset]:
     """The trained tokenizer and prior of a finished run (for the chapters' figures)."""
     paths = run_paths(config, out)
     data = load_run_data(config)

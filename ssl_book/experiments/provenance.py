@@ -26,10 +26,17 @@ def git_commit() -> str:
     """The commit of the working tree, with ``-dirty`` when it has uncommitted changes to tracked
     files; ``"unknown"`` outside a git checkout."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{commit}-dirty" if dirty else commit
@@ -86,8 +93,9 @@ def typed_command(argv: list[str]) -> list[str]:
     typed = []
     for word in words:
         option, equals, value = word.partition("=")
-        typed.append(f"{option}={_typed_path(value)}" if equals and option.startswith("--")
-                     else _typed_path(word))
+        typed.append(
+            f"{option}={_typed_path(value)}" if equals and option.startswith("--") else _typed_path(word)
+        )
     return typed
 
 

@@ -31,8 +31,10 @@ def thesis_results() -> dict[tuple[str, str, str], tuple[float, float | None]]:
     """``(dataset, metric, config) -> (mean, std)`` from the thesis's run logs (4 seeds)."""
     text = resources.files("ssl_book.experiments").joinpath("thesis_results.csv").read_text()
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    return {(r["dataset"], r["metric"], r["config"]): (float(r["mean"]), float(r["std"]) if r["std"] else None)
-            for r in rows}
+    return {
+        (r["dataset"], r["metric"], r["config"]): (float(r["mean"]), float(r["std"]) if r["std"] else None)
+        for r in rows
+    }
 
 
 def load_results(folder: str | Path) -> list[dict[str, Any]]:
@@ -53,9 +55,18 @@ def protocol_label(config: dict[str, Any]) -> str:
     what ran."""
     s1, s2, ev = config["stage1"], config["stage2"], config["evaluation"]
     cap = ev.get("max_fcn_steps")
-    if (s1["steps"] is None and s2["steps"] is None and s1["epochs"] == 1000 and s2["epochs"] == 1000
-            and s1["projector_dim"] == 4096 and ev["evaluator_epochs"] == 1000 and cap is None):
-        return "full protocol" if ev["cas_epochs"] == 1000 else f"full protocol, CAS {ev['cas_epochs']} epochs"
+    if (
+        s1["steps"] is None
+        and s2["steps"] is None
+        and s1["epochs"] == 1000
+        and s2["epochs"] == 1000
+        and s1["projector_dim"] == 4096
+        and ev["evaluator_epochs"] == 1000
+        and cap is None
+    ):
+        return (
+            "full protocol" if ev["cas_epochs"] == 1000 else f"full protocol, CAS {ev['cas_epochs']} epochs"
+        )
     part = lambda s: f"{s['steps']} steps" if s["steps"] is not None else f"{s['epochs']} epochs"  # noqa: E731
     label = f"reduced: stage 1 {part(s1)}, stage 2 {part(s2)}, evaluator {ev['evaluator_epochs']} epochs"
     return label if cap is None else f"{label}, FCN steps ≤ {cap}"
@@ -71,7 +82,7 @@ def configuration_label(config: dict[str, Any]) -> str:
     prior = thesis_prior if s2.get("prior", "auto") == "auto" else s2["prior"]
     if prior != thesis_prior:
         name += f" [prior: {prior}]"
-    if s2.get("invert_baseline_mask") and prior == "learned":       # where the model applies it
+    if s2.get("invert_baseline_mask") and prior == "learned":  # where the model applies it
         name += " [thesis mask]"
     return name
 

@@ -32,7 +32,7 @@ def _init_worker(messages) -> None:
     """Runs once in every worker process, before its first run."""
     global _messages
     _messages = messages
-    os.environ["TQDM_DISABLE"] = "1"              # the parent draws the bars
+    os.environ["TQDM_DISABLE"] = "1"  # the parent draws the bars
     import torch
 
     from ssl_book.runtime import keep_freed_memory
@@ -80,8 +80,14 @@ def _show_progress(messages, stop: threading.Event) -> None:
         bar.close()
 
 
-def run_parallel(configs: Sequence[RunConfig], out: str | Path, jobs: int, *, device: str = "cpu",
-                 command: list[str] | None = None) -> list[dict | None]:
+def run_parallel(
+    configs: Sequence[RunConfig],
+    out: str | Path,
+    jobs: int,
+    *,
+    device: str = "cpu",
+    command: list[str] | None = None,
+) -> list[dict | None]:
     """Run ``configs`` in ``jobs`` single-thread worker processes; returns their results in the
     order of ``configs`` (``None`` for a run that another process was running).
 
@@ -91,7 +97,7 @@ def run_parallel(configs: Sequence[RunConfig], out: str | Path, jobs: int, *, de
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     saved = {name: os.environ.get(name) for name in WORKER_ENV}
-    os.environ.update(WORKER_ENV)                 # inherited by the spawned workers
+    os.environ.update(WORKER_ENV)  # inherited by the spawned workers
     context = mp.get_context("spawn")
     manager = context.Manager()
     messages = manager.Queue()
@@ -100,10 +106,12 @@ def run_parallel(configs: Sequence[RunConfig], out: str | Path, jobs: int, *, de
     drawer.start()
     results: list[dict | None] = [None] * len(configs)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(messages,)) as pool:
-            futures = {pool.submit(_run_one, c, str(out), device, command or []): i
-                       for i, c in enumerate(configs)}
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(messages,)
+        ) as pool:
+            futures = {
+                pool.submit(_run_one, c, str(out), device, command or []): i for i, c in enumerate(configs)
+            }
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
     finally:

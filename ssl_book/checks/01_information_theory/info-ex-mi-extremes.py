@@ -35,8 +35,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "What does a variable tell about itself? Compare I(X; X) with H(X), in "
-                        "nats."
+                        "What does a variable tell about itself? Compare I(X; X) with H(X), in nats."
                     ),
                 },
             ],

@@ -13,8 +13,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "f = 0.8: a cosine is the same at f and -f, and at f plus any whole "
-                        "number."
+                        "f = 0.8: a cosine is the same at f and -f, and at f plus any whole number."
                     ),
                 },
                 {
@@ -24,8 +23,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "f = 1.3: subtract whole numbers of cycles per sample until f lies in "
-                        "[-1/2, 1/2]."
+                        "f = 1.3: subtract whole numbers of cycles per sample until f lies in [-1/2, 1/2]."
                     ),
                 },
             ],

@@ -19,8 +19,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "On random logits (9 examples, 5 classes) your gradient differs from "
-                        "autograd's."
+                        "On random logits (9 examples, 5 classes) your gradient differs from autograd's."
                     ),
                 },
             ],

@@ -14,8 +14,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "A product of a degree-1 and a degree-2 polynomial has degree 3: four "
-                        "coefficients."
+                        "A product of a degree-1 and a degree-2 polynomial has degree 3: four coefficients."
                     ),
                 },
                 {
@@ -26,8 +25,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "Expand (1 + 2z)(3 + z + 4z^2) by hand and compare, coefficient by "
-                        "coefficient."
+                        "Expand (1 + 2z)(3 + z + 4z^2) by hand and compare, coefficient by coefficient."
                     ),
                 },
             ],

@@ -14,8 +14,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "One layer: a kernel of k taps with dilation d spans d(k - 1) + 1 "
-                        "inputs."
+                        "One layer: a kernel of k taps with dilation d spans d(k - 1) + 1 inputs."
                     ),
                 },
                 {

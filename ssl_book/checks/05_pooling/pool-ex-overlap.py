@@ -13,8 +13,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "Output length of pooling without padding: floor((L - size) / stride) "
-                        "+ 1."
+                        "Output length of pooling without padding: floor((L - size) / stride) + 1."
                     ),
                 },
                 {

@@ -13,8 +13,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "count_include_pad=True: the padded zero counts as one of the three "
-                        "values."
+                        "count_include_pad=True: the padded zero counts as one of the three values."
                     ),
                 },
                 {
@@ -23,9 +22,7 @@ test = {
 """,
                     "hidden": False,
                     "locked": False,
-                    "failure_message": (
-                        "count_include_pad=False: only the real values are averaged."
-                    ),
+                    "failure_message": ("count_include_pad=False: only the real values are averaged."),
                 },
             ],
             "scored": True,

@@ -12,9 +12,7 @@ test = {
 """,
                     "hidden": False,
                     "locked": False,
-                    "failure_message": (
-                        "Output length of a convolution: floor((L + 2p - k) / s) + 1."
-                    ),
+                    "failure_message": ("Output length of a convolution: floor((L + 2p - k) / s) + 1."),
                 },
                 {
                     "code": r"""
@@ -23,8 +21,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "Length of a transposed convolution: (L - 1)s - 2p + k + "
-                        "output_padding."
+                        "Length of a transposed convolution: (L - 1)s - 2p + k + output_padding."
                     ),
                 },
             ],

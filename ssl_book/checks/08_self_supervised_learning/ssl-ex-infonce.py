@@ -14,8 +14,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "At collapse every similarity is 1: compute NT-Xent for 2N = 16 equal "
-                        "embeddings."
+                        "At collapse every similarity is 1: compute NT-Xent for 2N = 16 equal embeddings."
                     ),
                 },
                 {

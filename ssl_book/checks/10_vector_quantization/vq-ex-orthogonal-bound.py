@@ -12,9 +12,7 @@ test = {
 """,
                     "hidden": False,
                     "locked": False,
-                    "failure_message": (
-                        "The bound 1/D - 1/K for K = 32 codes in D = 16 dimensions."
-                    ),
+                    "failure_message": ("The bound 1/D - 1/K for K = 32 codes in D = 16 dimensions."),
                 },
                 {
                     "code": r"""

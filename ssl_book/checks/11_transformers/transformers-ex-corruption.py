@@ -18,8 +18,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "About 15% of the positions should be chosen, and only chosen "
-                        "positions may change."
+                        "About 15% of the positions should be chosen, and only chosen positions may change."
                     ),
                 },
                 {
@@ -34,8 +33,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "Among the chosen positions: 80% [MASK] (mask_id), 10% a random token, "
-                        "10% unchanged."
+                        "Among the chosen positions: 80% [MASK] (mask_id), 10% a random token, 10% unchanged."
                     ),
                 },
             ],

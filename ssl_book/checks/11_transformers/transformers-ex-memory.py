@@ -24,9 +24,7 @@ test = {
 """,
                     "hidden": False,
                     "locked": False,
-                    "failure_message": (
-                        "The memory grows with the square of the length."
-                    ),
+                    "failure_message": ("The memory grows with the square of the length."),
                 },
             ],
             "scored": True,

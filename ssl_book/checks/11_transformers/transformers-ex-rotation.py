@@ -17,8 +17,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "For k = 5, d = 32: PE(p) R_k should equal PE(p + k) for every "
-                        "position p < 95."
+                        "For k = 5, d = 32: PE(p) R_k should equal PE(p + k) for every position p < 95."
                     ),
                 },
                 {

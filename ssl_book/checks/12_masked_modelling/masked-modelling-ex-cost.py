@@ -12,9 +12,7 @@ test = {
 """,
                     "hidden": False,
                     "locked": False,
-                    "failure_message": (
-                        "A left-to-right prior generates one token per network evaluation."
-                    ),
+                    "failure_message": ("A left-to-right prior generates one token per network evaluation."),
                 },
                 {
                     "code": r"""

@@ -14,8 +14,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "E[gamma(t)] for the cosine schedule gamma(t) = cos(pi t / 2), t "
-                        "uniform on [0, 1]."
+                        "E[gamma(t)] for the cosine schedule gamma(t) = cos(pi t / 2), t uniform on [0, 1]."
                     ),
                 },
                 {
@@ -25,9 +24,7 @@ test = {
 """,
                     "hidden": False,
                     "locked": False,
-                    "failure_message": (
-                        "The inverted schedule masks 1 - gamma(t)."
-                    ),
+                    "failure_message": ("The inverted schedule masks 1 - gamma(t)."),
                 },
             ],
             "scored": True,

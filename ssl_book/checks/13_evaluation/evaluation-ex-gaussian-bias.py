@@ -15,8 +15,7 @@ test = {
                     "hidden": False,
                     "locked": False,
                     "failure_message": (
-                        "One mean FID per (d, n); FID is at least its mean term, whose "
-                        "expectation is 2d/n."
+                        "One mean FID per (d, n); FID is at least its mean term, whose expectation is 2d/n."
                     ),
                 },
                 {
@@ -26,9 +25,7 @@ test = {
 """,
                     "hidden": False,
                     "locked": False,
-                    "failure_message": (
-                        "The bias shrinks like 1/n and grows with the dimension d."
-                    ),
+                    "failure_message": ("The bias shrinks like 1/n and grows with the dimension d."),
                 },
             ],
             "scored": True,
