@@ -128,3 +128,23 @@ def test_fcn_precision_benchmark_records_both_precisions_and_the_cpu(tmp_path):
     assert row["batch"] == 2 and row["fp32_seconds"] > 0 and row["bf16_seconds"] > 0
     assert row["bf16_over_fp32"] == row["bf16_seconds"] / row["fp32_seconds"]
     assert set(record["cpu"]) == {"capability", "native_bf16"} and record["provenance"]["code_version"]
+
+
+def test_stage1_profile_names_the_costliest_operators(tmp_path):
+    """Two profiled stage-1 steps of each method: operators with their time, a table of both."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import stage1_profile
+
+    found = stage1_profile.profile_stage1(ROOT, "vibcreg", "gauss", 2, "fp32")
+    assert found["steps"] == 2 and found["wall_seconds_per_step"] > 0
+    shares = [t["share"] for t in found["top"]]
+    assert (
+        0 < len(shares) <= stage1_profile.TOP
+        and shares == sorted(shares, reverse=True)
+        and sum(shares) <= 1 + 1e-9
+    )
+    assert any("addmm" in t["op"] or "mm" in t["op"] for t in found["top"])  # the projector's products
+    text = stage1_profile.table(
+        {"labels": {"after": {"precision": "fp32", "runs": {"vibcreg-gauss": found}}}}
+    )
+    assert "**after**, vibcreg-gauss (fp32)" in text and text.count("\n| `") == len(shares)
