@@ -6,7 +6,8 @@
 
 Each profile trains stage 1 of SonyAIBORobotSurface1 at the full protocol (the thesis's 4096-wide
 projector, batch 20) for ``--steps`` steps with ``train_stage1`` of the checkout given by ``--code``
-(default: this one), in a fresh process on one thread (``OMP_NUM_THREADS=1``), so a before/after
+(default: this one), in a fresh process on one thread (``OMP_NUM_THREADS=1``), set up as that
+version's command line sets itself up (``keep_freed_memory`` where it exists), so a before/after
 comparison runs both versions with one harness. Reported per label: the operators with the most
 self CPU time per step, the wall time and the minor page faults per step (with the profiler's
 overhead: compare labels with each other, and use ``benchmarks/full_protocol.py`` for times).
@@ -44,6 +45,11 @@ from ssl_book.experiments.pipeline import run_paths, train_stage1
 method, augment, precision = sys.argv[1], sys.argv[2] or None, sys.argv[4]
 steps, top = int(sys.argv[3]), int(sys.argv[5])
 torch.set_num_threads(1)
+try:  # what the command line of a version that has it does first (older versions lack it)
+    from ssl_book.runtime import keep_freed_memory
+    keep_freed_memory()
+except ImportError:
+    pass
 config = make_config("SonyAIBORobotSurface1", method, augment, 1, "full", precision, stage1__steps=steps)
 data = load_ucr("SonyAIBORobotSurface1")
 with tempfile.TemporaryDirectory() as out:
