@@ -3,6 +3,7 @@
     python benchmarks/full_protocol.py                              # this checkout, both methods
     python benchmarks/full_protocol.py --code /path/to/old/checkout --label before
     python benchmarks/full_protocol.py --table                      # before/after from the file
+    python benchmarks/full_protocol.py --runs --flops               # FLOPs and ceilings only
 
 Each run is ``python -m ssl_book.experiments run --dataset SonyAIBORobotSurface1 ... --preset
 full --precision P --device cpu`` (``--precision``, default ``bf16``: autocast where the CPU has
@@ -252,7 +253,13 @@ def main() -> None:
         "--code", type=Path, default=ROOT, help="checkout whose ssl_book runs (default: this one)"
     )
     parser.add_argument("--label", default="after", help="name of this code version in the output file")
-    parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS))
+    parser.add_argument(
+        "--runs",
+        nargs="*",
+        choices=list(RUNS),
+        default=list(RUNS),
+        help="runs to time (none: with --flops, only count the FLOPs)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more arguments for the run")
