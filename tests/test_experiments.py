@@ -23,7 +23,7 @@ from ssl_book.experiments.pipeline import (
     train_stage1,
     train_stage2,
 )
-from ssl_book.experiments.report import aggregate, load_results, markdown_table, thesis_results
+from ssl_book.experiments.report import aggregate, load_results, markdown_table, mean_sd_text, thesis_results
 
 DATASET = "SonyAIBORobotSurface1"  # 20 training series of length 70: a thesis dataset, bundled
 
@@ -319,3 +319,10 @@ def test_stages_train_under_cpu_bf16_autocast(tmp_path, monkeypatch, method):
     assert all(np.isfinite(history2["terms"]["loss"]))
     monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
     assert not loop.uses_bf16(torch.device("cpu"), "bf16")
+
+
+def test_mean_sd_text_gives_the_sample_spread_and_marks_single_and_missing_values():
+    assert mean_sd_text([1.0, 3.0]) == "2.00 ± 1.41"  # sample sd (ddof=1), not 1.00
+    assert mean_sd_text([1.0, 3.0], 1) == "2.0 ± 1.4"
+    assert mean_sd_text([2.5]) == "2.50"
+    assert mean_sd_text([]) == "–"

@@ -110,7 +110,9 @@ def aggregate(results: list[dict[str, Any]]) -> list[Row]:
     return sorted(groups.values(), key=lambda g: (g.dataset, g.config != "baseline", g.config, g.protocol))
 
 
-def _mean_std(values: list[float], digits: int) -> str:
+def mean_sd_text(values: list[float], digits: int = 2) -> str:
+    """``"mean ± sd"`` of ``values`` (sample sd, ``ddof=1``) with ``digits`` decimals; the value
+    alone for one value, ``"–"`` for none."""
     if not values:
         return "–"
     if len(values) == 1:
@@ -125,7 +127,7 @@ def markdown_table(rows: list[Row]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         digits = {m: (2 if m in ("fid", "is") else 1) for m in METRICS}
-        ours = [_mean_std(row.values.get(m, []), digits[m]) for m in METRICS]
+        ours = [mean_sd_text(row.values.get(m, []), digits[m]) for m in METRICS]
         source = f"ssl-book, {row.protocol}, {row.hardware}, seeds {','.join(map(str, sorted(row.seeds)))}"
         lines.append("| " + " | ".join([row.dataset, row.config, source, *ours]) + " |")
         published = []

@@ -1,0 +1,142 @@
+"""The Results chapter's tables: calibration, ablations, compute per part, benchmark."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from test_evidence import result as evidence_result
+
+from ssl_book.calibration import load_calibrations
+from ssl_book.experiments.report import aggregate
+from ssl_book.experiments.results_tables import (
+    BENCHMARK_PARTS,
+    TIMING_PARTS,
+    ablation_table,
+    benchmark_table,
+    calibration_table,
+    part_minutes,
+    seed_spread,
+    timing_groups,
+    timing_table,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL = "full protocol"
+SMALL = "reduced: stage 1 300 steps, stage 2 300 steps, evaluator 1000 epochs"
+
+
+def result(dataset, config, seed, full=True, device="cpu", prior="auto", timing=None, **metrics) -> dict:
+    """A results file as :func:`test_evidence.result` writes it, with hardware, prior and timing."""
+    record = evidence_result(dataset, config, seed, full, **metrics)
+    record["config"]["stage2"]["prior"] = prior
+    record["provenance"]["device"] = device
+    record["timing"] = timing or {}
+    return record
+
+
+def body(table: str) -> list[str]:
+    return table.splitlines()[2:]  # without the header and the rule
+
+
+def test_seed_spread_keeps_one_configuration_and_protocol_with_two_or_more_seeds():
+    results = [
+        result("D", "baseline", 1, fid=1.0, is_mean=2.0),
+        result("D", "baseline", 2, fid=3.0),
+        result("D", "baseline", 3, full=False, fid=10.0),
+        result("D", "baseline", 4, full=False, fid=20.0),
+        result("D", "vibcreg-gauss", 1, fid=5.0),
+        result("D", "vibcreg-gauss", 2, fid=9.0),
+    ]
+    spread = seed_spread(aggregate(results), "baseline", FULL)
+    assert spread == {("D", "fid"): pytest.approx(math.sqrt(2))}  # IS has one seed only
+
+
+def calibration(dataset: str, accuracies=(0.9, 0.8)) -> dict:
+    numbers = {
+        "fid": {"test_halves": {"mean": 1.234, "sd": 0.5}, "train_vs_test": 7.0},
+        "inception_score": {"test": {"mean": 2.5}},
+    }
+    return {
+        "dataset": dataset,
+        "per_evaluator": [{"evaluator": {"test_accuracy": a}, **numbers} for a in accuracies],
+        "probes_raw": {"svm": 0.75, "knn": 0.5},
+    }
+
+
+def test_calibration_table_has_a_line_per_dataset_and_marks_missing_spreads():
+    table = calibration_table(
+        [calibration("SonyAIBORobotSurface1"), calibration("Mallat", (0.95,))], {("Mallat", "is"): 0.25}
+    )
+    sony, mallat = body(table)
+    assert sony == "| Sony1 | 90.0 / 80.0 | 1.23 ± 0.50 | 7.00 | 2.50 | 75.0 / 50.0 | –, – |"
+    assert mallat.startswith("| Mallat | 95.0 |") and mallat.endswith("| –, 0.25 |")
+    assert body(calibration_table([], {})) == []
+
+
+def test_ablation_table_shows_only_ablated_datasets_and_pools_hardware():
+    arms = ("baseline", "baseline [prior: codebook]")
+    results = [
+        result("A", "baseline", 1, fid=1.0, is_mean=2.0, cas=0.5),
+        result("A", "baseline", 2, device="other", fid=3.0, is_mean=2.0, cas=0.7),
+        result("A", "baseline", 1, prior="codebook", fid=2.0),
+        result("B", "baseline", 1, fid=9.0),  # no ablation on B: not shown
+        result("A", "vibcreg-gauss", 1, fid=4.0),  # not an arm
+    ]
+    lines = body(ablation_table(aggregate(results), arms, {FULL: "full"}))
+    assert lines == [
+        "| full | A | base | 2 | 2.00 ± 1.41 | 2.00 ± 0.00 | 60.00 ± 14.14 |",
+        "| full | A | base [prior: codebook] | 1 | 2.00 | – | – |",
+    ]
+    assert body(ablation_table(aggregate(results), arms, {SMALL: "small CPU"})) == []
+
+
+def test_part_minutes_reads_nested_parts_and_marks_missing_ones():
+    timing = {"stage1": {"seconds": 120.0}, "cas_seconds": 30.0, "sampling_seconds": None}
+    assert part_minutes(timing, TIMING_PARTS["stage 1"]) == 2.0
+    assert part_minutes(timing, TIMING_PARTS["CAS"]) == 0.5
+    assert math.isnan(part_minutes(timing, TIMING_PARTS["sampling"]))
+    assert math.isnan(part_minutes(timing, TIMING_PARTS["stage 2"]))
+
+
+def test_timing_table_averages_finished_runs_of_one_protocol():
+    done = {"stage1": {"seconds": 60.0}, "stage2": {"seconds": 120.0}, "total_seconds": 600.0}
+    results = [
+        result("D", "baseline", 1, timing=done),
+        result("D", "baseline", 2, timing={**done, "total_seconds": 1200.0, "cas_seconds": 60.0}),
+        result("D", "baseline", 3, timing={"stage1": {"seconds": 1.0}}),  # unfinished
+        result("D", "baseline", 4, full=False, timing=done),  # another protocol
+    ]
+    groups = timing_groups(results, FULL)
+    assert list(groups) == [("D", "baseline")] and len(groups["D", "baseline"]) == 2
+    (line,) = body(timing_table(groups))
+    assert line == "| D | base | 2 | 1.0 | 2.0 | nan | 1.0 | 15.0 |"
+    assert body(timing_table({})) == []
+
+
+def test_benchmark_table_adds_up_the_evaluation_when_timed_part_by_part():
+    run = {"run": "Sony1 seed 1", "user_seconds": 100.0, "system_seconds": 20.0}
+    benchmark = {
+        "labels": {
+            "before": {"runs": [{**run, "parts_seconds": {"stage1": 60.0, "evaluation (all)": 300.0}}]},
+            "after": {
+                "runs": [
+                    {**run, "parts_seconds": {"evaluator": 6.0, "sampling": 6.0, "cas": 48.0, "total": 120.0}}
+                ]
+            },
+        }
+    }
+    before, after = body(benchmark_table(benchmark))
+    assert before == "| before | Sony1 seed 1 | 1.0 | – | 5.0 | – | – | 2.0 |"
+    assert after == "| after | Sony1 seed 1 | – | – | 1.0 | 0.8 | 2.0 | 2.0 |"
+    assert len(BENCHMARK_PARTS) + 3 == before.count("|") - 1  # label, run, parts, CPU
+
+
+def test_tables_read_the_committed_files():
+    calibrations = load_calibrations(ROOT / "results" / "calibration")
+    assert len(body(calibration_table(calibrations, {}))) == len(calibrations)
+    path = ROOT / "results" / "benchmarks" / "full_protocol-cpu.json"
+    if path.exists():
+        benchmark = json.loads(path.read_text())
+        runs = sum(len(entry["runs"]) for entry in benchmark["labels"].values())
+        assert len(body(benchmark_table(benchmark))) == runs
