@@ -4,6 +4,8 @@
     python tools/chapter_times.py --quick         # chapters, from `make test`'s quick-mode build
     python tools/chapter_times.py --cache DIR     # chapters, from any .jupyter_cache folder
     python tools/chapter_times.py --runs results/runs   # NC-VQVAE pipeline runs only
+    python tools/chapter_times.py --record results/benchmarks/chapter_times-cpu.json --label after
+    python tools/chapter_times.py --compare results/benchmarks/chapter_times-cpu.json
 
 Chapters: Jupyter Book (MyST-NB in ``execute_notebooks: cache`` mode) stores every notebook it
 executes in a jupyter-cache database, ``<cache>/global.db``, with the wall time of that
@@ -15,14 +17,23 @@ Pipeline runs: every ``results.json`` under ``--runs`` holds the wall time of st
 and the evaluation, with the device and thread count in its provenance; runs of one dataset,
 configuration, protocol and device are summarised as mean (min-max) over their seeds.
 
+Recorded builds: ``--record FILE --label NAME`` stores the chapter times of a cache in a JSON
+file under that label, with what the cache itself does not know: the commit of the tree the
+cache belongs to, the hardware and thread count of this machine (run it where the build ran),
+the command and the date. ``--compare FILE`` prints one column per label, e.g. the times
+before and after a change, for the teacher's guide or an issue's closing note.
+
 Nothing is estimated: a chapter that is not in the cache is listed as not measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -138,13 +149,93 @@ def run_table(runs: Path) -> str:
     return "\n".join(lines)
 
 
+def tree_commit(folder: Path) -> str:
+    """The commit checked out in the git tree that holds ``folder``, ``-dirty`` when its tracked
+    files have uncommitted changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True).stdout
+
+    commit = git("rev-parse", "HEAD").strip() or "unknown"
+    return f"{commit}-dirty" if git("status", "--porcelain", "--untracked-files=no").strip() else commit
+
+
+def cpu_name() -> str:
+    """The CPU model and the number of cores this process may use (no host name)."""
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from ssl_book.experiments.provenance import device_name
+
+    model = device_name(torch.device("cpu")).rsplit(" (", 1)[0]
+    return f"{model} ({len(os.sched_getaffinity(0))} cores)"
+
+
+def record(cache: Path, out: Path, label: str, command: list[str], note: str = "") -> dict:
+    """Add (or replace) ``label`` in the JSON file ``out``: chapter seconds and provenance."""
+    sys.path.insert(0, str(ROOT))
+    from ssl_book.experiments.provenance import typed_command, write_json_atomic
+
+    times = cached_times(cache)
+    data = json.loads(out.read_text()) if out.is_file() else {"labels": {}}
+    data["labels"][label] = {
+        "chapters": {entry: round(times[entry][0], 1) for entry in chapters() if entry in times},
+        "executed": sorted({times[entry][1] for entry in chapters() if entry in times}),
+        "code_version": tree_commit(cache),
+        "hardware": cpu_name(),
+        "command": "python " + " ".join(typed_command(command)),
+        "note": note,
+        "recorded": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    write_json_atomic(out, data)
+    return data
+
+
+def compare_table(path: Path) -> str:
+    """One row per chapter, one column of seconds per recorded label."""
+    labels = json.loads(path.read_text())["labels"]
+    names = list(labels)
+    lines = ["| chapter | " + " | ".join(f"{n} (s)" for n in names) + " |", "|---|" + "---|" * len(names)]
+    totals = dict.fromkeys(names, 0.0)
+    for number, entry in enumerate(chapters(), start=1):
+        cells = []
+        for name in names:
+            seconds = labels[name]["chapters"].get(entry)
+            totals[name] += seconds or 0.0
+            cells.append("not measured" if seconds is None else f"{seconds:.0f}")
+        lines.append(f"| {number}. {title(entry)} | " + " | ".join(cells) + " |")
+    lines.append("| **sum** | " + " | ".join(f"**{totals[n]:.0f}**" for n in names) + " |")
+    for name in names:
+        info = labels[name]
+        lines.append(
+            f"\n{name}: code {info['code_version'][:12]}, {info['hardware']}, executed "
+            f"{info['executed'][0]} to {info['executed'][-1]} UTC, recorded with `{info['command']}`."
+            + (f" {info['note']}" if info.get("note") else "")
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--quick", action="store_true", help="the quick-mode build of `make test`")
     source.add_argument("--cache", type=Path, help="a .jupyter_cache folder")
     parser.add_argument("--runs", type=Path, help="only the pipeline runs under this folder")
+    parser.add_argument("--record", type=Path, help="store the cache's chapter times in this JSON file")
+    parser.add_argument("--label", help="the name of the recorded build (with --record)")
+    parser.add_argument("--note", default="", help="conditions of the build (with --record)")
+    parser.add_argument("--compare", type=Path, help="print the builds recorded in this JSON file")
     args = parser.parse_args()
+    if args.compare is not None:
+        print(compare_table(args.compare))
+        return 0
+    if args.record is not None:
+        if not args.label:
+            parser.error("--record needs --label (e.g. --label after)")
+        cache = args.cache or (QUICK_CACHE if args.quick else NORMAL_CACHE)
+        record(cache, args.record, args.label, sys.argv, args.note)
+        print(compare_table(args.record))
+        return 0
     if args.runs is not None:
         print(run_table(args.runs))
         return 0
