@@ -243,3 +243,54 @@ def test_small_ablations_pair_with_the_committed_small_runs():
         assert protocol_label(c.to_dict()) == protocol_label(base)
         if c.stage1.method == "baseline":
             assert c.stage1_digest() == type(c).from_dict(base).stage1_digest()
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, dead but not yet reaped, counts as gone)."""
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def _orphan_after_parent_killed(tmp_path, ask: bool) -> bool:
+    """Start parent -> child, kill the parent, and say whether the child still runs 5 s later."""
+    import os
+    import signal
+    import time
+
+    pid_file = tmp_path / f"child-{ask}.pid"
+    child = textwrap.dedent(f"""
+        import os, time
+        from ssl_book.experiments.sweep import die_with_parent
+        {"assert die_with_parent()" if ask else ""}
+        open({str(pid_file)!r}, "w").write(str(os.getpid()))
+        time.sleep(60)
+    """)
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(60)",
+        ]
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child_pid = int(pid_file.read_text())
+    parent.kill()
+    parent.wait()
+    time.sleep(5)
+    alive = _alive(child_pid)
+    if alive:
+        os.kill(child_pid, signal.SIGKILL)
+    return alive
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG) is Linux-only")
+def test_sweep_workers_stop_when_the_sweep_is_killed(tmp_path):
+    """`kill <sweep pid>` must not leave runs training unseen: a worker that asked for it gets
+    SIGTERM when its parent dies, while a process that did not ask keeps running (the control)."""
+    assert _orphan_after_parent_killed(tmp_path, ask=False)
+    assert not _orphan_after_parent_killed(tmp_path, ask=True)

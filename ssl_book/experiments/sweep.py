@@ -11,12 +11,17 @@ folder never run the same run twice (each run holds a lock on its folder while i
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing as mp
 import os
 import queue as queue_module
+import signal
+import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 
 from ssl_book.experiments.config import RunConfig
@@ -28,9 +33,25 @@ WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THRE
 _messages: mp.Queue | None = None
 
 
+def die_with_parent() -> bool:
+    """Ask Linux to send this process SIGTERM when its parent exits (``prctl(PR_SET_PDEATHSIG)``),
+    so that stopping a sweep with ``kill`` stops its runs too instead of leaving them running
+    unseen. Returns False where the call is not available (other systems)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    if libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0) != 0:
+        return False
+    if os.getppid() == 1:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
+    return True
+
+
 def _init_worker(messages) -> None:
     """Runs once in every worker process, before its first run."""
     global _messages
+    die_with_parent()
     _messages = messages
     os.environ["TQDM_DISABLE"] = "1"  # the parent draws the bars
     import torch
@@ -99,7 +120,8 @@ def run_parallel(
     saved = {name: os.environ.get(name) for name in WORKER_ENV}
     os.environ.update(WORKER_ENV)  # inherited by the spawned workers
     context = mp.get_context("spawn")
-    manager = context.Manager()
+    manager = SyncManager(ctx=context)
+    manager.start(initializer=die_with_parent)
     messages = manager.Queue()
     stop = threading.Event()
     drawer = threading.Thread(target=_show_progress, args=(messages, stop), daemon=True)
