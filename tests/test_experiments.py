@@ -17,7 +17,9 @@ from ssl_book.experiments.cli import main, make_config, sweep_configs
 from ssl_book.experiments.config import RunConfig, Stage1Config, Stage2Config
 from ssl_book.experiments.loop import batch_indices
 from ssl_book.experiments.pipeline import (
+    _stage_timing,
     checkpoint_meta,
+    earlier_seconds,
     evaluate_stage1,
     run_paths,
     train_stage1,
@@ -125,6 +127,29 @@ def test_interrupted_stage1_resumes_to_the_same_result(tmp_path, method):
     for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
     assert evaluate_stage1(whole.tokenizer, data, device) == evaluate_stage1(resumed.tokenizer, data, device)
+
+
+def test_a_resumed_stage_reports_the_time_of_every_process_that_trained_it(tmp_path):
+    config, data, device = tiny("baseline"), load_ucr(DATASET), torch.device("cpu")
+    paths = run_paths(config, tmp_path)
+    with pytest.raises(Interrupt):
+        train_stage1(config, data, paths, device, on_step=interrupt_at(6))  # last checkpoint: step 4
+    _, resumed = train_stage1(config, data, paths, device)
+    assert resumed["resumed_at_step"] == 4 and resumed["earlier_seconds"] > 0
+    timing = _stage_timing(resumed, batch_size=8)
+    assert timing["seconds"] == pytest.approx(resumed["earlier_seconds"] + resumed["seconds"])
+    assert timing["seconds_this_process"] == resumed["seconds"] < timing["seconds"]
+    _, reused = train_stage1(config, data, paths, device)  # finished: loaded, nothing trained
+    assert reused["steps_run"] == 0 and reused["earlier_seconds"] == pytest.approx(timing["seconds"], abs=0.5)
+    assert earlier_seconds(resumed, reused) == pytest.approx(
+        resumed["earlier_seconds"] + reused["earlier_seconds"]
+    )
+    state = load_checkpoint(paths.stage1, checkpoint_meta(config, 1))
+    for key in ("elapsed_seconds", "elapsed_cpu_seconds"):  # a checkpoint written before the record
+        del state["history"][key]
+    save_checkpoint(paths.stage1, state, checkpoint_meta(config, 1))
+    _, old = train_stage1(config, data, paths, device)
+    assert _stage_timing(old, batch_size=8)["seconds"] is None and earlier_seconds(old, resumed) is None
 
 
 def test_interrupted_stage2_resumes_to_the_same_prior(tmp_path):

@@ -43,6 +43,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from build_book import toc_files  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from ssl_book.experiments.report import configuration_label  # noqa: E402
+
 NORMAL_CACHE = ROOT / "_build" / ".jupyter_cache"
 QUICK_CACHE = ROOT / "_build" / "quick" / "_build" / ".jupyter_cache"
 
@@ -122,7 +125,7 @@ def run_table(runs: Path) -> str:
     for path in sorted(runs.rglob("results.json")):
         result = json.loads(path.read_text())
         c, p = result["config"], result["provenance"]
-        name = c["stage1"]["method"] + (f"-{c['stage1']['augment']}" if c["stage1"]["augment"] else "")
+        name = configuration_label(c)
         full = c["stage1"]["steps"] is None and c["stage1"]["epochs"] == 1000
         protocol = "full" if full else f"{c['stage1']['steps']}+{c['stage2']['steps']} steps"
         groups[(c["dataset"], name, protocol, p["device"])].append(result)

@@ -102,9 +102,11 @@ def train(
     desc: str = "training",
     on_step: Callable[[int], None] | None = None,
 ) -> dict:
-    """Run (or resume) the loop; returns ``{"loss": [...], "log_step": [...], "terms": {...},
-    "seconds": ..., "cpu_seconds": ..., "steps_run": ...}`` (wall and process CPU time, and the
-    steps this call actually ran).
+    """Run (or resume) the loop; returns ``{"log_step": [...], "terms": {...}, "seconds": ...,
+    "cpu_seconds": ..., "steps_run": ..., "resumed_at_step": ..., "earlier_seconds": ...,
+    "earlier_cpu_seconds": ...}``: the wall and process CPU time and the steps of this call, the
+    step it resumed at (0 for a fresh start), and the time the earlier calls that wrote the
+    checkpoint spent (``None`` when the checkpoint it resumed from predates that record).
 
     ``loss_fn(indices, local, generator)`` computes the loss terms (a dict with ``"loss"``) of
     this rank's part ``indices[local]`` of the global batch ``indices``; ``on_step(step)`` is
@@ -124,9 +126,18 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start, history = state["step"], state["history"]
+    earlier = {
+        key: history.pop(key, None if start else 0.0) for key in ("elapsed_seconds", "elapsed_cpu_seconds")
+    }
 
     def save(step: int) -> None:
         if ctx.is_main:
+            elapsed = {  # time spent on this stage so far, over every call that resumed it
+                "elapsed_seconds": plus_known(earlier["elapsed_seconds"], time.perf_counter() - started),
+                "elapsed_cpu_seconds": plus_known(
+                    earlier["elapsed_cpu_seconds"], time.process_time() - cpu_started
+                ),
+            }
             save_checkpoint(
                 spec.checkpoint,
                 {
@@ -134,7 +145,7 @@ def train(
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
                     "step": step,
-                    "history": history,
+                    "history": {**history, **elapsed},
                 },
                 spec.meta,
             )
@@ -178,4 +189,12 @@ def train(
         "seconds": time.perf_counter() - started,
         "cpu_seconds": time.process_time() - cpu_started,
         "steps_run": spec.steps - start,
+        "resumed_at_step": start,
+        "earlier_seconds": earlier["elapsed_seconds"],
+        "earlier_cpu_seconds": earlier["elapsed_cpu_seconds"],
     }
+
+
+def plus_known(earlier: float | None, now: float) -> float | None:
+    """``earlier + now``, unknown (``None``) when the earlier part is."""
+    return None if earlier is None else earlier + now

@@ -399,17 +399,30 @@ def evaluate_generation(
 
 
 # ----------------------------------------------------------------------------- a whole run
-def _stage_timing(history: dict, batch_size: int) -> dict[str, float]:
+def _stage_timing(history: dict, batch_size: int) -> dict[str, float | int | None]:
+    """A stage's time in a results file: ``seconds`` and ``cpu_seconds`` over every process that
+    trained it (a run resumed from a checkpoint adds the time its checkpoint recorded; ``None``
+    where an older checkpoint did not record it), and this process's own share and speed."""
     rate = (
         history["steps_run"] / history["seconds"] if history["steps_run"] and history["seconds"] > 0 else None
     )
+    earlier, earlier_cpu = history.get("earlier_seconds", 0.0), history.get("earlier_cpu_seconds", 0.0)
     return {
-        "seconds": history["seconds"],
-        "cpu_seconds": history.get("cpu_seconds"),
+        "seconds": None if earlier is None else earlier + history["seconds"],
+        "cpu_seconds": None if earlier_cpu is None else earlier_cpu + history["cpu_seconds"],
+        "seconds_this_process": history["seconds"],
         "steps_run": history["steps_run"],
+        "resumed_at_step": history.get("resumed_at_step", 0),
         "steps_per_s": rate,
         "samples_per_s": None if rate is None else rate * batch_size,
     }
+
+
+def earlier_seconds(*histories: dict, kind: str = "seconds") -> float | None:
+    """The wall (``kind="seconds"``) or CPU (``"cpu_seconds"``) time earlier processes spent on
+    the stages of ``histories``, ``None`` if any of it is unknown."""
+    values = [h.get(f"earlier_{kind}", 0.0) for h in histories]
+    return None if None in values else sum(values)
 
 
 Report = Callable[[str, int, int], None]
@@ -515,8 +528,13 @@ def _run(
                 "stage2": _stage_timing(history2, min(config.stage2.batch_size, len(data.x_train))),
                 "evaluation_seconds": time.perf_counter() - eval_started,
                 **parts,
-                "total_seconds": time.perf_counter() - started,
-                "total_cpu_seconds": time.process_time() - cpu_started,
+                "total_seconds": loop.plus_known(
+                    earlier_seconds(history1, history2), time.perf_counter() - started
+                ),
+                "total_cpu_seconds": loop.plus_known(
+                    earlier_seconds(history1, history2, kind="cpu_seconds"), time.process_time() - cpu_started
+                ),
+                "total_seconds_this_process": time.perf_counter() - started,
                 "peak_memory_bytes": {"stage1": peak1, "stage2": peak2},
                 "world_size": ctx.world_size,
                 "autocast_bf16": loop.uses_bf16(device, config.precision),
