@@ -18,6 +18,7 @@ from ssl_book.experiments.results_tables import (
     part_minutes,
     seed_spread,
     timing_groups,
+    timing_is_complete,
     timing_table,
 )
 
@@ -112,6 +113,18 @@ def test_timing_table_averages_finished_runs_of_one_protocol():
     (line,) = body(timing_table(groups))
     assert line == "| D | base | 2 | 1.0 | 2.0 | nan | 1.0 | 15.0 |"
     assert body(timing_table({})) == []
+
+
+def test_runs_resumed_from_checkpoints_without_a_time_record_are_left_out_of_the_cost():
+    fresh = {"seconds": 60.0, "steps_run": 100, "resumed_at_step": 0}
+    assert timing_is_complete({"stage1": fresh, "stage2": fresh, "total_seconds": 200.0})
+    reused = {"seconds": 60.0, "steps_run": 0, "resumed_at_step": 100}  # loaded, time recorded
+    assert timing_is_complete({"stage1": reused, "stage2": fresh, "total_seconds": 200.0})
+    unknown = {"seconds": None, "steps_run": 40, "resumed_at_step": 60}
+    assert not timing_is_complete({"stage1": unknown, "stage2": fresh, "total_seconds": 200.0})
+    old_loaded = {"seconds": 0.3, "steps_run": 0}  # an older file: only the loading was timed
+    assert not timing_is_complete({"stage1": fresh, "stage2": old_loaded, "total_seconds": 200.0})
+    assert not timing_is_complete({"stage1": fresh, "stage2": fresh})  # unfinished
 
 
 def test_benchmark_table_adds_up_the_evaluation_when_timed_part_by_part():

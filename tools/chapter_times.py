@@ -45,6 +45,7 @@ from build_book import toc_files  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from ssl_book.experiments.report import configuration_label  # noqa: E402
+from ssl_book.experiments.results_tables import timing_is_complete  # noqa: E402
 
 NORMAL_CACHE = ROOT / "_build" / ".jupyter_cache"
 QUICK_CACHE = ROOT / "_build" / "quick" / "_build" / ".jupyter_cache"
@@ -122,8 +123,12 @@ def spread(values: list[float]) -> str:
 
 def run_table(runs: Path) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
+    incomplete = 0
     for path in sorted(runs.rglob("results.json")):
         result = json.loads(path.read_text())
+        if not timing_is_complete(result["timing"]):
+            incomplete += 1
+            continue
         c, p = result["config"], result["provenance"]
         name = configuration_label(c)
         full = c["stage1"]["steps"] is None and c["stage1"]["epochs"] == 1000
@@ -148,6 +153,11 @@ def run_table(runs: Path) -> str:
         )
     lines.append(
         f"\nMean (min-max) over seeds; runs dated {min(dates)} to {max(dates)}. Source: {shown(runs)}."
+        + (
+            f" Left out: {incomplete} runs resumed from checkpoints that did not record their time."
+            if incomplete
+            else ""
+        )
     )
     return "\n".join(lines)
 

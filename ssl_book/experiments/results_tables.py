@@ -110,12 +110,26 @@ def part_minutes(timing: dict[str, Any], keys: tuple[str, ...]) -> float:
     return float("nan") if value is None else value / 60
 
 
+def timing_is_complete(timing: dict[str, Any]) -> bool:
+    """True when a results file's ``timing`` holds the whole cost of its run: a total, and each
+    stage's time over every process that trained it. False for a run that resumed from a
+    checkpoint written before checkpoints recorded their time (its stage seconds are ``None``,
+    or, in files written before ``resumed_at_step`` existed, 0 steps run: only the loading)."""
+
+    def stage_known(stage: dict[str, Any]) -> bool:
+        if stage.get("seconds") is None:
+            return False
+        return "resumed_at_step" in stage or stage.get("steps_run", 1) > 0
+
+    return bool(timing.get("total_seconds")) and all(stage_known(timing[s]) for s in ("stage1", "stage2"))
+
+
 def timing_groups(results: list[dict[str, Any]], protocol: str) -> dict[tuple[str, str], list[dict]]:
     """``(dataset, configuration) ->`` the ``timing`` of every finished run of ``protocol``
-    (one that recorded its total time)."""
+    whose timing is complete (:func:`timing_is_complete`)."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in results:
-        if r["timing"].get("total_seconds") and protocol_label(r["config"]) == protocol:
+        if timing_is_complete(r["timing"]) and protocol_label(r["config"]) == protocol:
             groups[r["config"]["dataset"], configuration_label(r["config"])].append(r["timing"])
     return dict(groups)
 
