@@ -56,6 +56,21 @@ def test_notebook_hygiene(path):
     assert "seed_everything(" in setup and "get_device(" in setup, "second cell must seed and pick the device"
 
 
+MAX_CELL_LINES = 30
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_cells_are_short_enough_to_follow(path):
+    """A student reads a code cell as one step: at most MAX_CELL_LINES source lines (blank lines
+    count). Longer experiments are split with prose between, or their plumbing lives in ssl_book."""
+    long_cells = [
+        f"cell {index} ({len(''.join(cell['source']).splitlines())} lines)"
+        for index, cell in enumerate(load(path)["cells"])
+        if cell["cell_type"] == "code" and len("".join(cell["source"]).splitlines()) > MAX_CELL_LINES
+    ]
+    assert not long_cells, f"code cells over {MAX_CELL_LINES} lines: {', '.join(long_cells)}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_chapters_have_exercises_with_solutions_and_citations(path):
     text = "".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
