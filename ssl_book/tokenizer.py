@@ -352,8 +352,10 @@ class TokenizerHistory:
 
 @torch.no_grad()
 @torch.no_grad()
+@torch.no_grad()
 def evaluate_tokenizer(model: STFTVQVAE, x: torch.Tensor, batch_size: int = 512) -> dict[str, float]:
-    """Mean loss terms and the code-usage perplexity over ``x`` in eval mode (no updates)."""
+    """Mean loss terms and the code-usage perplexity over ``x`` in eval mode (no updates, no
+    autograd graph)."""
     was_training = model.training
     model.eval()
     totals = {"loss": 0.0, "time_loss": 0.0, "stft_loss": 0.0, "commitment_loss": 0.0}

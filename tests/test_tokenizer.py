@@ -161,3 +161,17 @@ def test_bad_inputs_raise():
         train_tokenizer(model, torch.randn(4, 140), steps=0)
     with pytest.raises(ValueError):
         train_tokenizer(model, torch.randn(4, 100), steps=1)
+
+
+def test_evaluation_builds_no_graph_and_matches_a_plain_eval_forward():
+    torch.manual_seed(0)
+    x = torch.randn(20, 70)
+    model = small(70).train()
+    grad_enabled = []
+    model.register_forward_hook(lambda *_: grad_enabled.append(torch.is_grad_enabled()))
+    scores = evaluate_tokenizer(model, x, batch_size=8)
+    assert grad_enabled == [False, False, False] and model.training  # 3 batches; mode restored
+    model.eval()
+    out = model(x)
+    assert scores["loss"] == pytest.approx(out.loss.item(), rel=1e-5)
+    assert scores["time_loss"] == pytest.approx(out.time_loss.item(), rel=1e-5)
