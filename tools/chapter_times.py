@@ -177,7 +177,6 @@ def cpu_name() -> str:
     """The CPU model and the number of cores this process may use (no host name)."""
     import torch
 
-    sys.path.insert(0, str(ROOT))
     from ssl_book.experiments.provenance import device_name
 
     model = device_name(torch.device("cpu")).rsplit(" (", 1)[0]
@@ -186,7 +185,6 @@ def cpu_name() -> str:
 
 def record(cache: Path, out: Path, label: str, command: list[str], note: str = "") -> dict:
     """Add (or replace) ``label`` in the JSON file ``out``: chapter seconds and provenance."""
-    sys.path.insert(0, str(ROOT))
     from ssl_book.experiments.provenance import typed_command, write_json_atomic
 
     times = cached_times(cache)

@@ -408,8 +408,8 @@ def _stage_timing(history: dict, batch_size: int) -> dict[str, float | int | Non
     )
     earlier, earlier_cpu = history.get("earlier_seconds", 0.0), history.get("earlier_cpu_seconds", 0.0)
     return {
-        "seconds": None if earlier is None else earlier + history["seconds"],
-        "cpu_seconds": None if earlier_cpu is None else earlier_cpu + history["cpu_seconds"],
+        "seconds": loop.plus_known(earlier, history["seconds"]),
+        "cpu_seconds": loop.plus_known(earlier_cpu, history["cpu_seconds"]),
         "seconds_this_process": history["seconds"],
         "steps_run": history["steps_run"],
         "resumed_at_step": history.get("resumed_at_step", 0),
