@@ -148,3 +148,14 @@ def test_stage1_profile_names_the_costliest_operators(tmp_path):
         {"labels": {"after": {"precision": "fp32", "runs": {"vibcreg-gauss": found}}}}
     )
     assert "**after**, vibcreg-gauss (fp32)" in text and text.count("\n| `") == len(shares)
+
+
+def test_fcn_inference_batch_benchmark_records_every_batch_and_thread_count(tmp_path):
+    output = tmp_path / "inference.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "fcn_inference_batch.py"), "--series", "10"]
+    command += ["--length", "24", "--batches", "4", "10", "--repeats", "1", "--output", str(output)]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    record = json.loads(output.read_text())
+    assert [(r["threads"], r["batch"]) for r in record["rows"]] == [(1, 4), (1, 10), (2, 4), (2, 10)]
+    assert all(r["seconds"] > 0 for r in record["rows"]) and record["provenance"]["code_version"]
+    assert record["series"] == 10 and record["length"] == 24
