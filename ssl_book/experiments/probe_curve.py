@@ -1,0 +1,197 @@
+"""Probes along stage-1 training: when does the self-supervised branch's probe gain appear?
+
+The thesis reports its probe accuracies once, at the end of stage 1. :func:`run_probe_curve`
+trains one stage-1 model with its configuration's full schedule (the cosine learning-rate
+period of the whole protocol, so every point lies on the full run's trajectory) and, at each
+milestone step, scores the checkpoint written at that step: the linear SVM and 5-NN probes on
+pooled quantized latents, the code perplexity and the validation loss on the test split
+(:func:`ssl_book.experiments.pipeline.evaluate_stage1`, the numbers a finished run reports).
+Each point is written to ``curve.json`` as soon as it is measured, with its training time so
+far and the provenance of the process that measured it. Training stops after the last
+milestone; a later call resumes from the checkpoint and skips the milestones already measured,
+so a curve can be extended over several sessions (``milestones`` only grow).
+
+    python -m ssl_book.experiments.probe_curve --dataset ShapesAll --method barlowtwins \\
+        --augment slice --seed 1 --milestones 250 500 1000 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from ssl_book.checkpoint import load_checkpoint
+from ssl_book.experiments import loop
+from ssl_book.experiments.cli import make_config
+from ssl_book.experiments.config import RunConfig
+from ssl_book.experiments.models import NCVQVAE
+from ssl_book.experiments.pipeline import (
+    checkpoint_meta,
+    evaluate_stage1,
+    load_run_data,
+    loop_spec,
+    run_lock,
+    run_paths,
+    train_stage1,
+)
+from ssl_book.experiments.provenance import provenance, write_json_atomic
+from ssl_book.runtime import get_device
+
+#: Where the committed curves live, next to ``results/runs``.
+DEFAULT_OUT = Path(__file__).resolve().parents[2] / "results" / "probe_curves"
+
+
+class _LastMilestoneReached(Exception):
+    """Raised from the training loop's step hook once the last milestone is measured."""
+
+
+def curve_config(config: RunConfig, milestones: Sequence[int]) -> RunConfig:
+    """``config`` with a checkpoint at every milestone (``checkpoint_every`` = their greatest
+    common divisor), so that each milestone's model is on disk when it is scored. The stage-1
+    model does not depend on ``checkpoint_every``."""
+    return RunConfig.from_dict({**config.to_dict(), "checkpoint_every": math.gcd(*milestones)})
+
+
+def check_milestones(milestones: Sequence[int], total_steps: int) -> list[int]:
+    """The milestones, sorted; a clear error for an empty list, a repeat, or a step outside
+    ``1..total_steps`` (the configuration's stage-1 schedule)."""
+    steps = sorted(milestones)
+    if not steps:
+        raise ValueError("give at least one milestone step")
+    if len(set(steps)) != len(steps):
+        raise ValueError(f"milestones must differ, got {list(milestones)}")
+    if any(not isinstance(s, int) or s < 1 or s > total_steps for s in steps):
+        raise ValueError(f"milestones must be whole steps in 1..{total_steps} (this schedule), got {steps}")
+    return steps
+
+
+def curve_path(config: RunConfig, out: str | Path = DEFAULT_OUT) -> Path:
+    """``<out>/<dataset>/<configuration>/seed<k>-<stage-1 digest>/curve.json``."""
+    folder = Path(out) / config.dataset / config.stage1.name
+    return folder / f"seed{config.seed}-{config.stage1_digest()[:8]}" / "curve.json"
+
+
+def load_curve(path: Path, config: RunConfig) -> dict:
+    """The curve recorded at ``path`` for this stage-1 configuration, or a new, empty one."""
+    if path.exists():
+        record = json.loads(path.read_text())
+        if record.get("stage1_digest") == config.stage1_digest():
+            return record
+    return {
+        "config": config.to_dict(),
+        "stage1_digest": config.stage1_digest(),
+        "points": [],
+    }
+
+
+def score_checkpoint(
+    config: RunConfig, checkpoint: Path, data, device: torch.device
+) -> tuple[dict, float | None]:
+    """The stage-1 metrics of the model saved in ``checkpoint``, and the training time (wall
+    seconds, over every process that trained it) the checkpoint records."""
+    state = load_checkpoint(checkpoint, checkpoint_meta(config, 1), map_location=device)
+    model = NCVQVAE(data.length, config.stage1).to(device)
+    model.load_state_dict(state["model"])
+    return evaluate_stage1(model.eval().tokenizer, data, device), state["history"].get("elapsed_seconds")
+
+
+def run_probe_curve(
+    config: RunConfig,
+    milestones: Sequence[int],
+    out: str | Path = DEFAULT_OUT,
+    device: torch.device | str | None = None,
+) -> dict:
+    """Train ``config``'s stage 1 up to the last milestone, scoring each milestone's checkpoint;
+    returns the curve (``{"points": [{"step", "svm", "knn", "perplexity", "val_loss", ...}]}``).
+
+    Raises:
+        ValueError: bad milestones (see :func:`check_milestones`).
+        RuntimeError: another process is training the same curve.
+    """
+    device = get_device() if device is None else torch.device(device)
+    data = load_run_data(config)
+    total = loop_spec(config, 1, len(data.x_train), Path("unused")).steps
+    steps = check_milestones(milestones, total)
+    config = curve_config(config, steps)
+    path = curve_path(config, out)
+    paths = run_paths(config, out)
+    record = load_curve(path, config)
+    wanted = [s for s in steps if s not in {p["step"] for p in record["points"]}]
+
+    def score(step: int) -> None:
+        started = time.perf_counter()
+        metrics, training_seconds = score_checkpoint(config, paths.stage1, data, device)
+        record["points"].append(
+            {
+                "step": step,
+                **metrics,
+                "training_seconds": training_seconds,
+                "evaluation_seconds": time.perf_counter() - started,
+                "autocast_bf16": loop.uses_bf16(device, config.precision),
+                "provenance": provenance(device),
+            }
+        )
+        record["points"].sort(key=lambda p: p["step"])
+        record["schedule_steps"] = total
+        write_json_atomic(path, record)
+
+    def on_step(step: int) -> None:
+        if step in wanted:
+            score(step)
+            if step == wanted[-1]:
+                raise _LastMilestoneReached
+
+    with run_lock(path.parent) as acquired:
+        if not acquired:
+            raise RuntimeError(f"{path.parent} is being trained by another process")
+        # a process stopped between a milestone's checkpoint and its record: score it now;
+        # milestones before the checkpoint's step can no longer be measured
+        resumed = saved_step(config, paths.stage1)
+        if resumed in wanted:
+            score(resumed)
+        wanted = [s for s in wanted if s > resumed]
+        if wanted:
+            try:
+                train_stage1(config, data, paths, device, on_step=on_step)
+            except _LastMilestoneReached:
+                pass
+    return record
+
+
+def saved_step(config: RunConfig, checkpoint: Path) -> int:
+    """The step of the stage-1 checkpoint of ``config``, 0 if there is none."""
+    if not checkpoint.exists():
+        return 0
+    return int(load_checkpoint(checkpoint, checkpoint_meta(config, 1))["step"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--method", required=True, choices=["baseline", "barlowtwins", "vibcreg"])
+    parser.add_argument("--augment", default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--milestones", type=int, nargs="+", required=True)
+    parser.add_argument("--precision", default="bf16", choices=["bf16", "fp32"])
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    config = make_config(args.dataset, args.method, args.augment, args.seed, "full", args.precision)
+    device = get_device() if args.device is None else torch.device(args.device)
+    record = run_probe_curve(config, args.milestones, args.out, device)
+    for point in record["points"]:
+        print(
+            f"step {point['step']:>5}: SVM {point['svm']:.3f}, 5-NN {point['knn']:.3f}, "
+            f"perplexity {point['perplexity']:.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

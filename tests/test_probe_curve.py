@@ -1,0 +1,91 @@
+"""Probes along stage-1 training (ssl_book.experiments.probe_curve)."""
+
+import json
+
+import pytest
+
+from ssl_book.experiments import probe_curve as pc
+from ssl_book.experiments.config import RunConfig, Stage1Config, Stage2Config
+from ssl_book.experiments.pipeline import run_lock, run_paths
+
+DATASET = "SonyAIBORobotSurface1"  # bundled: 20 training series of length 70
+
+
+def tiny(**stage1) -> RunConfig:
+    return RunConfig(
+        DATASET,
+        seed=2,
+        precision="fp32",
+        stage1=Stage1Config("barlowtwins", "slice", steps=8, batch_size=8, projector_dim=32, **stage1),
+        stage2=Stage2Config(steps=2, batch_size=8, dim=32, depth=1, heads=2),
+    )
+
+
+def steps_of(record: dict) -> list[int]:
+    return [p["step"] for p in record["points"]]
+
+
+def saved_step(config: RunConfig, milestones, out) -> int:
+    checkpointed = pc.curve_config(config, milestones)
+    return pc.saved_step(checkpointed, run_paths(checkpointed, out).stage1)
+
+
+def test_a_curve_scores_each_milestone_and_stops_after_the_last(tmp_path):
+    record = pc.run_probe_curve(tiny(), [2, 4, 6], tmp_path, device="cpu")
+    assert steps_of(record) == [2, 4, 6] and record["schedule_steps"] == 8
+    assert saved_step(tiny(), [2, 4, 6], tmp_path) == 6  # not trained to the schedule's end
+    for point in record["points"]:
+        assert 0 <= point["svm"] <= 1 and 0 <= point["knn"] <= 1 and 1 <= point["perplexity"] <= 32
+        assert point["training_seconds"] > 0 and point["provenance"]["code_version"]
+    assert [p["training_seconds"] for p in record["points"]] == sorted(
+        p["training_seconds"] for p in record["points"]
+    )
+    on_disk = json.loads(pc.curve_path(pc.curve_config(tiny(), [2]), tmp_path).read_text())
+    assert on_disk == json.loads(json.dumps(record))
+    assert RunConfig.from_dict(on_disk["config"]).stage1 == tiny().stage1
+
+
+def test_extending_a_curve_resumes_on_the_same_trajectory(tmp_path):
+    whole = pc.run_probe_curve(tiny(), [2, 4, 6], tmp_path / "whole", device="cpu")
+    first = pc.run_probe_curve(tiny(), [2, 4], tmp_path / "parts", device="cpu")
+    extended = pc.run_probe_curve(tiny(), [2, 4, 6], tmp_path / "parts", device="cpu")
+    assert steps_of(first) == [2, 4] and steps_of(extended) == [2, 4, 6]
+    metrics = ("svm", "knn", "perplexity", "val_loss")
+    for a, b in zip(whole["points"], extended["points"]):
+        assert {m: a[m] for m in metrics} == pytest.approx({m: b[m] for m in metrics}, rel=1e-5)
+    again = pc.run_probe_curve(tiny(), [2, 4, 6], tmp_path / "parts", device="cpu")
+    assert again["points"] == extended["points"]  # nothing left to measure: nothing retrained
+
+
+def test_a_milestone_checkpointed_but_not_recorded_is_scored_without_training(tmp_path):
+    record = pc.run_probe_curve(tiny(), [2, 4], tmp_path, device="cpu")
+    path = pc.curve_path(pc.curve_config(tiny(), [2, 4]), tmp_path)
+    lost = {**record, "points": record["points"][:1]}  # as if stopped before writing step 4
+    path.write_text(json.dumps(lost))
+    rescored = pc.run_probe_curve(tiny(), [2, 4], tmp_path, device="cpu")
+    assert steps_of(rescored) == [2, 4] and saved_step(tiny(), [2, 4], tmp_path) == 4
+    assert rescored["points"][1]["svm"] == record["points"][1]["svm"]
+
+
+@pytest.mark.parametrize(
+    "milestones, message",
+    [([], "at least one"), ([2, 2], "must differ"), ([0, 4], "1..8"), ([4, 9], "1..8")],
+)
+def test_bad_milestones_are_refused(tmp_path, milestones, message):
+    with pytest.raises(ValueError, match=message):
+        pc.run_probe_curve(tiny(), milestones, tmp_path, device="cpu")
+
+
+def test_a_curve_another_process_trains_is_refused(tmp_path):
+    folder = pc.curve_path(pc.curve_config(tiny(), [2]), tmp_path).parent
+    with run_lock(folder) as acquired:
+        assert acquired
+        with pytest.raises(RuntimeError, match="another process"):
+            pc.run_probe_curve(tiny(), [2], tmp_path, device="cpu")
+
+
+def test_the_command_line_prints_every_point(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(pc, "make_config", lambda *args: tiny())
+    argv = ["--dataset", DATASET, "--method", "barlowtwins", "--augment", "slice"]
+    assert pc.main([*argv, "--milestones", "2", "4", "--out", str(tmp_path), "--device", "cpu"]) == 0
+    assert capsys.readouterr().out.count("SVM") == 2
