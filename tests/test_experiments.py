@@ -13,6 +13,7 @@ import torch.multiprocessing as mp
 
 from ssl_book.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ssl_book.data import load_ucr
+from ssl_book.experiments import loop
 from ssl_book.experiments.cli import main, make_config, sweep_configs
 from ssl_book.experiments.config import RunConfig, Stage1Config, Stage2Config
 from ssl_book.experiments.loop import batch_indices
@@ -109,6 +110,25 @@ def interrupt_at(step_to_fail: int):
             raise Interrupt
 
     return on_step
+
+
+def test_a_loss_gone_nan_stops_the_run_and_keeps_the_last_sound_checkpoint(tmp_path):
+    model = torch.nn.Linear(3, 1)
+    x = torch.randn(16, 3)
+
+    def loss_fn(idx, local, generator):  # diverges at step 6 (0-based 5)
+        loss = model(x[idx]).pow(2).mean()
+        steps_done = len(calls)
+        calls.append(idx)
+        return {"loss": loss * (float("nan") if steps_done == 5 else 1.0), "fit": loss.detach()}
+
+    calls = []
+    spec = loop.LoopSpec(8, 16, 4, 0.1, 0.0, 8, 0, tmp_path / "c.pt", 2, {"run": 1}, log_every=2)
+    with pytest.raises(FloatingPointError, match=r"\['loss'\] in steps 5-6"):
+        loop.train(model, loss_fn, spec, device=torch.device("cpu"), precision="fp32")
+    state = load_checkpoint(tmp_path / "c.pt", {"run": 1})
+    assert state["step"] == 4 and all(np.isfinite(state["history"]["terms"]["loss"]))
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
 
 
 @pytest.mark.parametrize("method", ["baseline", "vibcreg"])

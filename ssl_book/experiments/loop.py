@@ -175,7 +175,9 @@ def train(
             history["log_step"].append(step + 1)
             names = sorted(sums)
             means = all_reduce_sum_(torch.stack([sums[n] for n in names]) / count) / ctx.world_size
-            for name, mean in zip(names, means.tolist()):  # the mean over ranks: the global batch's
+            means = dict(zip(names, means.tolist()))  # the mean over ranks: the global batch's
+            check_finite(means, step + 1, count)
+            for name, mean in means.items():
                 history["terms"].setdefault(name, []).append(mean)
             bar.set_postfix(loss=f"{history['terms']['loss'][-1]:.4f}")
             sums, count = {}, 0
@@ -193,6 +195,23 @@ def train(
         "earlier_seconds": earlier["elapsed_seconds"],
         "earlier_cpu_seconds": earlier["elapsed_cpu_seconds"],
     }
+
+
+def check_finite(means: dict[str, float], step: int, window: int) -> None:
+    """Stop a run whose loss terms went NaN or infinite, before the checkpoint of ``step`` is
+    written: the last checkpoint on disk is still a sound model to resume from, and no results
+    file is ever computed from a diverged one. (The check runs on the logged means of every
+    ``window`` steps, which are synchronised anyway, so it costs no extra GPU sync.)
+
+    Raises:
+        FloatingPointError: naming the terms and the steps.
+    """
+    bad = sorted(name for name, value in means.items() if not math.isfinite(value))
+    if bad:
+        raise FloatingPointError(
+            f"non-finite loss terms {bad} in steps {step - window + 1}-{step}; the last checkpoint "
+            "was kept (a rerun resumes from it; in bf16, try --precision fp32)"
+        )
 
 
 def plus_known(earlier: float | None, now: float) -> float | None:
