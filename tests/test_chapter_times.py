@@ -49,3 +49,18 @@ def test_record_keeps_each_label_and_compare_shows_them_side_by_side(tmp_path):
     row = next(line for line in table.splitlines() if line.startswith("| 1. "))
     assert row.endswith("| 90 | 40 |")
     assert "| **120** | **40** |" in table and "not measured" in table
+
+
+def test_the_teachers_guide_shows_the_builds_its_footnote_names():
+    guide = (chapter_times.ROOT / "book" / "teachers_guide.md").read_text()
+    footnote = guide[guide.index("\n[^chapter-time]:") :]
+    labels = footnote.split('"')[1], footnote.split('"')[3]  # the two builds it names
+    recorded = json.loads((chapter_times.ROOT / "results/benchmarks/chapter_times-cpu.json").read_text())
+    table = guide[guide.index("| chapter | 1st build (s) | 2nd build (s) |") :].split("\n\n")[0]
+    rows = [line.split("|")[1:4] for line in table.splitlines()[2:]]
+    *chapter_rows, (name, *whole) = rows
+    assert name.strip() == "whole book" and len(chapter_rows) == len(chapter_times.chapters())
+    for column, label in enumerate(labels):
+        seconds = [recorded["labels"][label]["chapters"][c] for c in chapter_times.chapters()]
+        assert [int(row[column + 1]) for row in chapter_rows] == [round(s) for s in seconds], label
+        assert int(whole[column]) == round(sum(seconds)), label
