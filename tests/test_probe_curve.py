@@ -89,3 +89,49 @@ def test_the_command_line_prints_every_point(tmp_path, capsys, monkeypatch):
     argv = ["--dataset", DATASET, "--method", "barlowtwins", "--augment", "slice"]
     assert pc.main([*argv, "--milestones", "2", "4", "--out", str(tmp_path), "--device", "cpu"]) == 0
     assert capsys.readouterr().out.count("SVM") == 2
+
+
+def fake_curve(folder, config: RunConfig, points: dict[int, float]) -> None:
+    path = pc.curve_path(config, folder)
+    path.parent.mkdir(parents=True)
+    record = {
+        "config": config.to_dict(),
+        "points": [{"step": s, "svm": v, "knn": v / 2} for s, v in points.items()],
+    }
+    path.write_text(json.dumps(record))
+
+
+def test_curves_are_grouped_by_dataset_and_configuration_and_aligned_on_common_steps(tmp_path):
+    fake_curve(
+        tmp_path, RunConfig.from_dict({**tiny().to_dict(), "seed": 2}), {250: 0.5, 500: 0.6, 1000: 0.7}
+    )
+    fake_curve(tmp_path, RunConfig.from_dict({**tiny().to_dict(), "seed": 1}), {250: 0.3, 500: 0.4})
+    curves = pc.load_curves(tmp_path)
+    assert list(curves) == [(DATASET, "barlowtwins-slice")]
+    records = curves[DATASET, "barlowtwins-slice"]
+    assert [r["config"]["seed"] for r in records] == [1, 2]
+    steps, values = pc.curve_matrix(records, "svm")
+    assert steps.tolist() == [250, 500] and values.tolist() == [[0.3, 0.4], [0.5, 0.6]]
+    with pytest.raises(ValueError, match="no curves"):
+        pc.curve_matrix([], "svm")
+
+
+def test_plotted_curves_carry_every_seed_the_mean_and_the_thesis_reference(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for seed in (1, 2):
+        fake_curve(
+            tmp_path, RunConfig.from_dict({**tiny().to_dict(), "seed": seed}), {250: 0.2 * seed, 500: 0.3}
+        )
+    fig, ax = plt.subplots()
+    thesis = {(DATASET, "svm", "barlowtwins-slice"): (60.4, 1.0), (DATASET, "svm", "baseline"): (30.5, 2.0)}
+    pc.plot_curves(ax, pc.load_curves(tmp_path), DATASET, "svm", {"barlowtwins-slice": "C1"}, thesis)
+    lines = ax.get_lines()
+    dashed = [line for line in lines if line.get_linestyle() == "--"]
+    assert [line.get_ydata()[0] for line in dashed] == [pytest.approx(0.604)]  # only configurations drawn
+    assert sum(line.get_linewidth() == 0.6 for line in lines) == 2  # one thin line per seed
+    assert any(line.get_label() == "barlowtwins-slice (2)" for line in lines)
+    plt.close(fig)

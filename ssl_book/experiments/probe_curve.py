@@ -24,7 +24,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
+from matplotlib.axes import Axes
 
 from ssl_book.checkpoint import load_checkpoint
 from ssl_book.experiments import loop
@@ -41,6 +43,7 @@ from ssl_book.experiments.pipeline import (
     train_stage1,
 )
 from ssl_book.experiments.provenance import provenance, write_json_atomic
+from ssl_book.plot import plot_seeds
 from ssl_book.runtime import get_device
 
 #: Where the committed curves live, next to ``results/runs``.
@@ -169,6 +172,60 @@ def saved_step(config: RunConfig, checkpoint: Path) -> int:
     if not checkpoint.exists():
         return 0
     return int(load_checkpoint(checkpoint, checkpoint_meta(config, 1))["step"])
+
+
+# ----------------------------------------------------------------------------- reading curves
+def load_curves(folder: str | Path = DEFAULT_OUT) -> dict[tuple[str, str], list[dict]]:
+    """Every ``curve.json`` under ``folder``, grouped by ``(dataset, configuration name)`` (e.g.
+    ``("ShapesAll", "barlowtwins-slice")``), each group sorted by seed."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for path in sorted(Path(folder).rglob("curve.json")):
+        record = json.loads(path.read_text())
+        config = RunConfig.from_dict(record["config"])
+        groups.setdefault((config.dataset, config.stage1.name), []).append(record)
+    for records in groups.values():
+        records.sort(key=lambda r: r["config"]["seed"])
+    return groups
+
+
+def curve_matrix(records: list[dict], metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps, values)``: the steps every record has measured, and ``(n_seeds, n_steps)``
+    values of ``metric`` there (one row per record), ready for :func:`ssl_book.plot.plot_seeds`."""
+    if not records:
+        raise ValueError("no curves given")
+    measured = [{p["step"]: p[metric] for p in r["points"]} for r in records]
+    steps = sorted(set.intersection(*(set(m) for m in measured)))
+    return np.array(steps), np.array([[m[s] for s in steps] for m in measured], dtype=float)
+
+
+def plot_curves(
+    ax: Axes,
+    curves: dict[tuple[str, str], list[dict]],
+    dataset: str,
+    metric: str,
+    colors: dict[str, str],
+    thesis: dict[tuple[str, str, str], tuple[float, float | None]] | None = None,
+) -> None:
+    """One dataset's curves of ``metric`` (``"svm"``, ``"knn"``, ``"perplexity"``) per
+    configuration: every seed as a thin line, the mean ± sd over seeds where all of them were
+    measured, and (for the probes) the thesis's final accuracy of that configuration as a dashed
+    line (``thesis`` as :func:`ssl_book.experiments.report.thesis_results` gives it, in %)."""
+    for (name_dataset, name), records in sorted(curves.items()):
+        if name_dataset != dataset or name not in colors:
+            continue
+        color = colors[name]
+        for record in records:
+            points = record["points"]
+            ax.plot([p["step"] for p in points], [p[metric] for p in points], color=color, lw=0.6, alpha=0.5)
+        steps, values = curve_matrix(records, metric)
+        if len(steps):
+            plot_seeds(
+                ax, steps, values, kind="line", color=color, dots=False, label=f"{name} ({len(records)})"
+            )
+        final = (thesis or {}).get((dataset, metric, name))
+        if final is not None and metric in ("svm", "knn"):
+            ax.axhline(final[0] / 100, color=color, ls="--", lw=1)
+    ax.set(xscale="log", xlabel="stage-1 step")
 
 
 def main(argv: list[str] | None = None) -> int:
