@@ -216,7 +216,8 @@ def plot_curves(
         color = colors[name]
         for record in records:
             points = record["points"]
-            ax.plot([p["step"] for p in points], [p[metric] for p in points], color=color, lw=0.6, alpha=0.5)
+            seed_steps, seed_values = [p["step"] for p in points], [p[metric] for p in points]
+            ax.plot(seed_steps, seed_values, color=color, lw=0.6, marker="o", ms=3, alpha=0.6)
         steps, values = curve_matrix(records, metric)
         if len(steps):
             plot_seeds(
