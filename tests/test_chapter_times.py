@@ -64,3 +64,15 @@ def test_the_teachers_guide_shows_the_builds_its_footnote_names():
         seconds = [recorded["labels"][label]["chapters"][c] for c in chapter_times.chapters()]
         assert [int(row[column + 1]) for row in chapter_rows] == [round(s) for s in seconds], label
         assert int(whole[column]) == round(sum(seconds)), label
+
+
+def test_the_teachers_guide_pipeline_rows_are_rows_of_the_run_table():
+    guide = (chapter_times.ROOT / "book" / "teachers_guide.md").read_text()
+    table = guide[guide.index("| dataset | configuration | stage 1 | stage 2 |") :].split("\n\n")[0]
+    produced = chapter_times.run_table(chapter_times.ROOT / "results" / "runs")
+    rows = {tuple(cell.strip() for cell in line.split("|")[1:-1]) for line in produced.splitlines()}
+    for line in table.splitlines()[2:]:
+        dataset, config, *seconds = (cell.strip() for cell in line.split("|")[1:-1])
+        assert any(
+            r[:2] == (dataset, config) and list(r[-4:]) == seconds and "Intel" in r[3] for r in rows
+        ), line
