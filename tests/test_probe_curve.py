@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from ssl_book.experiments import probe_curve as pc
@@ -135,3 +136,20 @@ def test_plotted_curves_carry_every_seed_the_mean_and_the_thesis_reference(tmp_p
     assert sum(line.get_linewidth() == 0.6 for line in lines) == 2  # one thin line per seed
     assert any(line.get_label() == "barlowtwins-slice (2)" for line in lines)
     plt.close(fig)
+
+
+def test_gains_are_paired_by_seed_on_the_steps_both_runs_measured(tmp_path):
+    base, other = (
+        tiny(),
+        RunConfig.from_dict(
+            {**tiny().to_dict(), "stage1": {**tiny().to_dict()["stage1"], "augment": "gauss"}}
+        ),
+    )
+    for seed, (b, o) in {1: (0.3, 0.5), 2: (0.4, 0.45)}.items():
+        fake_curve(tmp_path, RunConfig.from_dict({**base.to_dict(), "seed": seed}), {250: b, 500: b})
+        fake_curve(tmp_path, RunConfig.from_dict({**other.to_dict(), "seed": seed}), {250: o, 1000: o})
+    fake_curve(tmp_path, RunConfig.from_dict({**other.to_dict(), "seed": 3}), {250: 0.9})  # no baseline
+    curves = pc.load_curves(tmp_path)
+    steps, gains = pc.paired_gains(curves, DATASET, "svm", "barlowtwins-slice", "barlowtwins-gauss")
+    assert steps == [250] and gains == pytest.approx(np.array([[0.2], [0.05]]))
+    assert pc.paired_gains(curves, DATASET, "svm", "barlowtwins-slice", "vibcreg-gauss")[1].shape == (0, 0)

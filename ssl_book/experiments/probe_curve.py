@@ -198,6 +198,26 @@ def curve_matrix(records: list[dict], metric: str) -> tuple[np.ndarray, np.ndarr
     return np.array(steps), np.array([[m[s] for s in steps] for m in measured], dtype=float)
 
 
+def paired_gains(
+    curves: dict[tuple[str, str], list[dict]], dataset: str, metric: str, baseline: str, other: str
+) -> tuple[list[int], np.ndarray]:
+    """``other`` minus ``baseline`` on ``dataset``, paired by seed (same seed, same batches):
+    ``(steps, gains)`` with ``gains`` of shape ``(n_seeds, n_steps)`` over the seeds both ran and
+    the steps every one of those runs measured; no seeds in common gives ``([], (0, 0))``."""
+    by_seed = [
+        {
+            r["config"]["seed"]: {p["step"]: p[metric] for p in r["points"]}
+            for r in curves.get((dataset, name), [])
+        }
+        for name in (baseline, other)
+    ]
+    seeds = sorted(set(by_seed[0]) & set(by_seed[1]))
+    if not seeds:
+        return [], np.zeros((0, 0))
+    steps = sorted(set.intersection(*(set(run[s]) for run in by_seed for s in seeds)))
+    return steps, np.array([[by_seed[1][s][t] - by_seed[0][s][t] for t in steps] for s in seeds])
+
+
 def plot_curves(
     ax: Axes,
     curves: dict[tuple[str, str], list[dict]],
