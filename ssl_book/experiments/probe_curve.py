@@ -37,9 +37,9 @@ from ssl_book.experiments.pipeline import (
     checkpoint_meta,
     evaluate_stage1,
     load_run_data,
-    loop_spec,
     run_lock,
     run_paths,
+    schedule,
     train_stage1,
 )
 from ssl_book.experiments.provenance import provenance, write_json_atomic
@@ -119,7 +119,8 @@ def run_probe_curve(
     """
     device = get_device() if device is None else torch.device(device)
     data = load_run_data(config)
-    total = loop_spec(config, 1, len(data.x_train), Path("unused")).steps
+    s1 = config.stage1
+    total = schedule(s1.epochs, s1.steps, len(data.x_train), s1.batch_size)[0]
     steps = check_milestones(milestones, total)
     config = curve_config(config, steps)
     path = curve_path(config, out)
