@@ -111,7 +111,10 @@ def test_timing_table_averages_finished_runs_of_one_protocol():
     groups = timing_groups(results, FULL)
     assert list(groups) == [("D", "baseline")] and len(groups["D", "baseline"]) == 2
     (line,) = body(timing_table(groups))
-    assert line == "| D | base | 2 | 1.0 | 2.0 | nan | 1.0 | 15.0 |"
+    assert line == "| D | base | 2 | 1.0 | 2.0 | – | 1.0 | 15.0 | – |"
+    with_cpu = {**done, "total_cpu_seconds": 300.0}
+    (line,) = body(timing_table({("D", "baseline"): [with_cpu, {**with_cpu, "total_cpu_seconds": 420.0}]}))
+    assert line.endswith("| 10.0 | 6.0 |")  # wall 10 minutes, CPU (300 + 420) / 2 s
     assert body(timing_table({})) == []
 
 

@@ -99,6 +99,7 @@ TIMING_PARTS = {
     "sampling": ("sampling_seconds",),
     "CAS": ("cas_seconds",),
     "total": ("total_seconds",),
+    "CPU": ("total_cpu_seconds",),
 }
 
 
@@ -136,7 +137,8 @@ def timing_groups(results: list[dict[str, Any]], protocol: str) -> dict[tuple[st
 
 def timing_table(groups: dict[tuple[str, str], list[dict]]) -> str:
     """One line per (dataset, configuration) of :func:`timing_groups`: the number of runs and the
-    mean minutes of each part of :data:`TIMING_PARTS` over them."""
+    mean minutes of each part of :data:`TIMING_PARTS` over them (wall time, and the run's CPU
+    time in the last column; ``–`` where no run recorded a part)."""
     lines = [
         "| data | config | runs | " + " | ".join(TIMING_PARTS) + " |",
         "|---|---|---|" + "---|" * len(TIMING_PARTS),
@@ -145,7 +147,7 @@ def timing_table(groups: dict[tuple[str, str], list[dict]]) -> str:
         with warnings.catch_warnings():  # a part no run recorded: its mean is nan, say so quietly
             warnings.simplefilter("ignore", RuntimeWarning)
             minutes = [np.nanmean([part_minutes(t, k) for t in timings]) for k in TIMING_PARTS.values()]
-        cells = " | ".join(f"{m:.1f}" for m in minutes)
+        cells = " | ".join("–" if np.isnan(m) else f"{m:.1f}" for m in minutes)
         lines.append(f"| {short_name(dataset)} | {short_name(config)} | {len(timings)} | {cells} |")
     return "\n".join(lines)
 
