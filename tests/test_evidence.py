@@ -163,10 +163,34 @@ def test_ranking_needs_all_six_configurations():
     found = changes(sweep(values), thesis={}, metrics=("is",))
     ranking = rank_configs(found, ("is",))
     assert [k for k, *_ in ranking.order][0] == "vibcreg-gauss"
+    assert ranking.first_share["vibcreg-gauss"] == 1.0 and ranking.n_seeds == 2
     assert ranking_verdict(ranking, "vibcreg-gauss")[0] == "reproduced"
     assert ranking_verdict(ranking, "barlowtwins-slice")[0] == "not reproduced"
     partial = rank_configs([c for c in found if c.config != "vibcreg-warp"], ("is",))
     assert ranking_verdict(partial, "vibcreg-gauss")[0] == "not testable here"
+
+
+def test_a_ranking_of_one_seed_is_no_verdict():
+    values = {"baseline": [1.0], **{c: [1.0 + i] for i, c in enumerate(NC_CONFIGS)}}
+    ranking = rank_configs(changes(sweep(values), thesis={}, metrics=("is",)), ("is",))
+    assert ranking.first_share == {}
+    verdict, evidence = ranking_verdict(ranking, "barlowtwins-slice")
+    assert verdict == "one seed only" and "ranks" in evidence
+
+
+def test_ranking_support_resamples_the_seeds_jointly():
+    # VIb-gauss beats the others (+5 each seed, VIb-slice +5.2) at seed 1 (+10) and loses at
+    # seed 2 (+1): of the four equally likely draws of two seeds, three give it a mean above 5.2
+    values = {"baseline": [0.0, 0.0], **{c: [5.0, 5.0] for c in NC_CONFIGS}}
+    values |= {"vibcreg-gauss": [10.0, 1.0], "vibcreg-slice": [5.2, 5.2]}
+    ranking = rank_configs(changes(sweep(values), thesis={}, metrics=("is",)), ("is",), resamples=20000)
+    assert ranking.first_share["vibcreg-gauss"] == pytest.approx(0.75, abs=0.02)
+    verdict, evidence = ranking_verdict(ranking, "vibcreg-gauss")
+    assert (
+        verdict == "same direction, not significant"
+        and "first in 75% of 20000 resamples of the 2 seeds" in evidence
+    )
+    assert ranking_verdict(ranking, "vibcreg-slice")[0] == "mixed"  # first in the other 25 %
 
 
 def test_disagreements_need_a_clear_direction_on_one_side():
