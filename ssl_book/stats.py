@@ -68,6 +68,50 @@ def paired_comparison(a, b, level: float = 0.95) -> PairedComparison:
     return PairedComparison(mean, sd, mean - half, mean + half, effect, p_value, n)
 
 
+@dataclass(frozen=True)
+class Factorial2x2:
+    """Two two-level factors crossed, over seeds: each effect is a per-seed contrast of the four
+    cells summarised like a paired difference (mean, t-interval, d_z, p against zero).
+
+    Attributes:
+        first: main effect of the first factor, ``((a10 - a00) + (a11 - a01)) / 2``.
+        second: main effect of the second factor, ``((a01 - a00) + (a11 - a10)) / 2``.
+        interaction: how much the first factor's effect changes with the second,
+            ``(a11 - a01) - (a10 - a00)``.
+        both: both factors changed at once, ``a11 - a00``; per seed it equals
+            ``first + second`` exactly, so the two main effects split it.
+    """
+
+    first: PairedComparison
+    second: PairedComparison
+    interaction: PairedComparison
+    both: PairedComparison
+
+
+def factorial_contrasts(a00, a01, a10, a11) -> dict[str, np.ndarray]:
+    """The per-seed contrasts of a 2 x 2 design (see :class:`Factorial2x2`), keyed ``first``,
+    ``second``, ``interaction`` and ``both``; works from one seed on."""
+    a00, a01, a10, a11 = (np.asarray(a, dtype=float) for a in (a00, a01, a10, a11))
+    if not (a00.ndim == 1 and a00.shape == a01.shape == a10.shape == a11.shape):
+        raise ValueError(
+            f"the four cells need one value per seed each, got shapes {[a.shape for a in (a00, a01, a10, a11)]}"
+        )
+    return {
+        "first": ((a10 - a00) + (a11 - a01)) / 2,
+        "second": ((a01 - a00) + (a11 - a10)) / 2,
+        "interaction": (a11 - a01) - (a10 - a00),
+        "both": a11 - a00,
+    }
+
+
+def factorial_2x2(a00, a01, a10, a11, level: float = 0.95) -> Factorial2x2:
+    """Main effects and interaction of a 2 x 2 design from four ``(n_seeds,)`` arrays aligned by
+    seed; ``aij`` is the first factor at level ``i`` and the second at level ``j``."""
+    contrasts = factorial_contrasts(a00, a01, a10, a11)
+    zero = np.zeros_like(contrasts["both"])
+    return Factorial2x2(**{name: paired_comparison(zero, c, level) for name, c in contrasts.items()})
+
+
 def bootstrap_ci(values, level: float = 0.95, n_resamples: int = 9999, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values`` (``scipy.stats.bootstrap``).
 

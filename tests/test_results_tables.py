@@ -4,6 +4,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_evidence import result as evidence_result
 
@@ -11,11 +12,15 @@ from ssl_book.calibration import load_calibrations
 from ssl_book.experiments.report import aggregate
 from ssl_book.experiments.results_tables import (
     BENCHMARK_PARTS,
+    MASK_CONTRASTS,
     TIMING_PARTS,
     ablation_table,
     benchmark_table,
     calibration_table,
+    contrast_table,
+    factorial_table,
     part_minutes,
+    rests_on,
     seed_spread,
     timing_groups,
     timing_is_complete,
@@ -90,6 +95,56 @@ def test_ablation_table_shows_only_ablated_datasets_and_pools_hardware():
         "| full | A | base [prior: codebook] | 1 | 2.00 | – | – |",
     ]
     assert body(ablation_table(aggregate(results), arms, {SMALL: "small CPU"})) == []
+
+
+def arms(dataset: str, seed: int, fids: tuple[float, float, float, float], mask_fid=None) -> list[dict]:
+    """The four runs of the 2 x 2 (baseline, baseline [codebook], VIb-gauss [learned], VIb-gauss)
+    on ``dataset`` and ``seed`` with these FIDs, and the thesis-mask arm where ``mask_fid`` is set."""
+    base, codebook, learned, nc = fids
+    runs = [
+        result(dataset, "baseline", seed, fid=base),
+        result(dataset, "baseline", seed, prior="codebook", fid=codebook),
+        result(dataset, "vibcreg-gauss", seed, prior="learned", fid=learned),
+        result(dataset, "vibcreg-gauss", seed, fid=nc),
+    ]
+    if mask_fid is not None:
+        runs.append(result(dataset, "baseline", seed, fid=mask_fid))
+        runs[-1]["config"]["stage2"]["invert_baseline_mask"] = True
+    return runs
+
+
+def test_factorial_table_splits_the_change_into_main_effects():
+    results = arms("A", 1, (10.0, 6.0, 9.0, 5.0)) + arms("A", 2, (12.0, 7.0, 10.0, 6.0))
+    results += arms("C", 1, (10.0, 6.0, 9.0, 5.0))  # one seed: no intervals
+    results += arms("B", 1, (1.0, 1.0, 1.0, 1.0))[:3]  # an arm missing: no row
+    a, c = body(factorial_table(results, {FULL: "full"}, metrics=("fid",)))
+    # FID falls, so every change is positive: SSL branch +1 and +1.5, codebook +4 and +4.5
+    assert a.startswith("| full | A | FID | 2 | +1.25 [") and "| +4.25 [" in a and "| +5.50 [" in a
+    assert "| -0.50 [" in a  # the SSL branch helps less with the codebook input at seed 2
+    assert a.endswith("| prior input |")  # codebook +4 and +4.5: clear; SSL branch +1 and +1.5: not
+    assert c == "| full | C | FID | 1 | +1.00 | +4.00 | +0.00 | +5.00 | one seed |"
+    assert body(factorial_table(results, {SMALL: "small"}, metrics=("fid",))) == []
+
+
+def test_rests_on_names_the_clear_main_effects():
+    from ssl_book.stats import factorial_2x2
+
+    base = np.array([1.0, 2.0, 4.0])
+    clear, noise = np.array([1.0, 1.1, 0.9]), np.array([1.0, -1.0, 0.1])
+    assert rests_on(factorial_2x2(base, base + clear, base + noise, base + noise + clear)) == "prior input"
+    assert rests_on(factorial_2x2(base, base + noise, base + clear, base + clear + noise)) == "SSL branch"
+    assert rests_on(factorial_2x2(base, base + clear, base + clear, base + 2 * clear)) == "both"
+    assert rests_on(factorial_2x2(base, base + noise, base - noise, base)) == "neither clear"
+    assert rests_on(None) == "one seed"
+
+
+def test_contrast_table_pairs_by_seed():
+    results = arms("A", 1, (10.0, 6.0, 9.0, 5.0), mask_fid=8.0) + arms(
+        "A", 2, (12.0, 7.0, 10.0, 6.0), mask_fid=9.0
+    )
+    (line,) = body(contrast_table(results, {FULL: "full"}, MASK_CONTRASTS, metrics=("fid",)))
+    # thesis mask vs ours: FID 10 -> 8 and 12 -> 9; VIb-gauss vs the thesis's baseline: 8 -> 5, 9 -> 6
+    assert line.startswith("| full | A | FID | 2 | +2.50 [") and "| +3.00 [+3.00, +3.00] |" in line
 
 
 def test_part_minutes_reads_nested_parts_and_marks_missing_ones():

@@ -78,3 +78,34 @@ def test_sign_test_is_the_binomial_tail():
     assert stats.sign_test(0, 5) == 1.0
     with pytest.raises(ValueError):
         stats.sign_test(6, 5)
+
+
+def test_factorial_2x2_effects_are_one_sample_t_tests_of_the_per_seed_contrasts():
+    rng = np.random.default_rng(3)
+    a00, a01, a10, a11 = (rng.normal(m, 1.0, size=4) for m in (0.0, 2.0, 0.5, 3.5))
+    r = stats.factorial_2x2(a00, a01, a10, a11)
+    contrasts = {
+        "first": ((a10 - a00) + (a11 - a01)) / 2,
+        "second": ((a01 - a00) + (a11 - a10)) / 2,
+        "interaction": (a11 - a01) - (a10 - a00),
+        "both": a11 - a00,
+    }
+    for name, per_seed in contrasts.items():
+        got = getattr(r, name)
+        expected = sps.ttest_1samp(per_seed, 0.0)
+        low, high = sps.t.interval(0.95, len(per_seed) - 1, per_seed.mean(), sps.sem(per_seed))
+        assert got.mean == pytest.approx(per_seed.mean())
+        assert got.p_value == pytest.approx(expected.pvalue)
+        assert (got.ci_low, got.ci_high) == pytest.approx((low, high))
+    assert r.both.mean == pytest.approx(r.first.mean + r.second.mean)  # the main effects split it
+
+
+def test_factorial_2x2_without_interaction_and_bad_input():
+    base = np.array([1.0, 2.0, 4.0])
+    r = stats.factorial_2x2(base, base + 1.0, base + 3.0, base + 4.0)  # additive: no interaction
+    assert r.interaction.mean == 0.0 and r.interaction.p_value == 1.0
+    assert r.first.mean == 3.0 and r.second.mean == 1.0
+    with pytest.raises(ValueError, match="one value per seed each"):
+        stats.factorial_2x2(base, base, base[:2], base[:2])
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        stats.factorial_2x2([1.0], [1.0], [1.0], [1.0])

@@ -18,8 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from ssl_book.experiments.evidence import short_name
-from ssl_book.experiments.report import Row, configuration_label, mean_sd_text, protocol_label
+from ssl_book.experiments.evidence import oriented, per_seed, short_name
+from ssl_book.experiments.report import METRICS, Row, configuration_label, mean_sd_text, protocol_label
+from ssl_book.stats import (
+    Factorial2x2,
+    PairedComparison,
+    factorial_2x2,
+    factorial_contrasts,
+    paired_comparison,
+)
 
 
 def seed_spread(rows: list[Row], config: str, protocol: str) -> dict[tuple[str, str], float]:
@@ -89,6 +96,137 @@ def ablation_table(rows: list[Row], arms: tuple[str, ...], protocols: dict[str, 
             f"| {protocols[protocol]} | {short_name(dataset)} | {short_name(config)} | "
             f"{len(values['fid'])} | " + " | ".join(cells) + " |"
         )
+    return "\n".join(lines)
+
+
+#: the 2 x 2 of the ablations: (SSL branch in stage 1, codebook as the prior's input) -> label
+FACTORIAL_ARMS = {
+    (0, 0): "baseline",
+    (0, 1): "baseline [prior: codebook]",
+    (1, 0): "vibcreg-gauss [prior: learned]",
+    (1, 1): "vibcreg-gauss",
+}
+#: the mask ablation's contrasts: column -> (from, to)
+MASK_CONTRASTS = {
+    "thesis mask vs ours, baseline": ("baseline", "baseline [thesis mask]"),
+    "VIb-gauss vs the thesis's baseline": ("baseline [thesis mask]", "vibcreg-gauss"),
+}
+
+
+def effect_text(values: np.ndarray, effect: PairedComparison | None) -> str:
+    """``"+1.23 [+0.10, +2.36]"``: the mean of per-seed ``values`` with its t-interval, or the
+    value alone for one seed."""
+    if effect is None:
+        return f"{float(np.mean(values)):+.2f}"
+    return f"{effect.mean:+.2f} [{effect.ci_low:+.2f}, {effect.ci_high:+.2f}]"
+
+
+def rests_on(fit: Factorial2x2 | None) -> str:
+    """Which stage a 2 x 2's change rests on: the main effects whose 95 % interval excludes
+    zero (the SSL branch of stage 1, the prior's input in stage 2), ``"one seed"`` without
+    intervals."""
+    if fit is None:
+        return "one seed"
+    clear = [e.ci_low > 0 or e.ci_high < 0 for e in (fit.first, fit.second)]
+    return {
+        (True, False): "SSL branch",
+        (False, True): "prior input",
+        (True, True): "both",
+        (False, False): "neither clear",
+    }[tuple(clear)]
+
+
+def _cells(
+    results: list[dict[str, Any]], protocol: str, metric: str, labels: list[str]
+) -> list[tuple[str, list[np.ndarray]]]:
+    """Per dataset, the oriented values of ``labels`` over the seeds all of them ran."""
+    table = per_seed(results, metric)
+    out = []
+    for dataset in sorted({d for d, _, p in table if p == protocol}):
+        runs = [table.get((dataset, label, protocol), {}) for label in labels]
+        seeds = sorted(set.intersection(*(set(r) for r in runs)))
+        if seeds:
+            out.append((dataset, [np.array([oriented(metric, r[s]) for s in seeds]) for r in runs]))
+    return out
+
+
+def factorial_fits(
+    results: list[dict[str, Any]], protocol: str, metric: str
+) -> dict[str, tuple[dict[str, np.ndarray], Factorial2x2 | None]]:
+    """``dataset -> (per-seed contrasts, fit)`` of the 2 x 2 ablation (:data:`FACTORIAL_ARMS`)
+    on ``metric`` (oriented: positive is better), for every dataset of ``protocol`` whose four
+    arms share seeds; the fit (:func:`ssl_book.stats.factorial_2x2`) is ``None`` for one seed."""
+    labels = [FACTORIAL_ARMS[k] for k in ((0, 0), (0, 1), (1, 0), (1, 1))]
+    return {
+        dataset: (factorial_contrasts(*arms), factorial_2x2(*arms) if len(arms[0]) > 1 else None)
+        for dataset, arms in _cells(results, protocol, metric, labels)
+    }
+
+
+def factorial_table(
+    results: list[dict[str, Any]], protocols: dict[str, str], metrics: tuple[str, ...] = ("fid", "is", "cas")
+) -> str:
+    """The 2 x 2 ablation (:func:`factorial_fits`) as main effects: for each (protocol, dataset,
+    metric) whose four arms share seeds, the SSL branch's main effect (averaged over the two
+    prior inputs), the codebook input's (averaged over the two tokenizers), their interaction,
+    and both changed at once (the baseline against VIbCReg-gauss; the two main effects add up to
+    it). Oriented so that positive is better, with 95 % t-intervals from two seeds on; the last
+    column says which main effects are clear (:func:`rests_on`)."""
+    lines = [
+        "| protocol | data | metric | seeds | SSL branch | codebook input | interaction | both | rests on |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for protocol, short in protocols.items():
+        for metric in metrics:
+            for dataset, (contrasts, fit) in factorial_fits(results, protocol, metric).items():
+                effects = (fit.first, fit.second, fit.interaction, fit.both) if fit else (None,) * 4
+                cells = " | ".join(effect_text(v, e) for v, e in zip(contrasts.values(), effects))
+                lines.append(
+                    f"| {short} | {short_name(dataset)} | {METRICS[metric][0]} | "
+                    f"{len(contrasts['both'])} | {cells} | {rests_on(fit)} |"
+                )
+    return "\n".join(lines)
+
+
+def contrast_fits(
+    results: list[dict[str, Any]], protocol: str, metric: str, contrasts: dict[str, tuple[str, str]]
+) -> dict[str, dict[str, tuple[np.ndarray, PairedComparison | None]]]:
+    """``dataset -> {name: (per-seed differences, fit)}`` for each contrast ``name -> (from, to)``
+    on ``metric``, ``to - from`` oriented so that positive is better, over the seeds every
+    configuration named ran on that dataset of ``protocol``; the fit
+    (:func:`ssl_book.stats.paired_comparison`) is ``None`` for one seed."""
+    labels = sorted({label for pair in contrasts.values() for label in pair})
+    out = {}
+    for dataset, values in _cells(results, protocol, metric, labels):
+        by_label = dict(zip(labels, values))
+        out[dataset] = {
+            name: (
+                by_label[b] - by_label[a],
+                paired_comparison(by_label[a], by_label[b]) if len(by_label[a]) > 1 else None,
+            )
+            for name, (a, b) in contrasts.items()
+        }
+    return out
+
+
+def contrast_table(
+    results: list[dict[str, Any]],
+    protocols: dict[str, str],
+    contrasts: dict[str, tuple[str, str]],
+    metrics: tuple[str, ...] = ("fid", "is", "cas"),
+) -> str:
+    """One column per contrast of :func:`contrast_fits`, one line per (protocol, dataset,
+    metric): the mean change with its 95 % t-interval from two seeds on."""
+    lines = [
+        "| protocol | data | metric | seeds | " + " | ".join(contrasts) + " |",
+        "|---|---|---|---|" + "---|" * len(contrasts),
+    ]
+    for protocol, short in protocols.items():
+        for metric in metrics:
+            for dataset, fits in contrast_fits(results, protocol, metric, contrasts).items():
+                n = len(next(iter(fits.values()))[0])
+                cells = " | ".join(effect_text(diff, fit) for diff, fit in fits.values())
+                lines.append(f"| {short} | {short_name(dataset)} | {METRICS[metric][0]} | {n} | {cells} |")
     return "\n".join(lines)
 
 
