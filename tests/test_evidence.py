@@ -14,7 +14,9 @@ from ssl_book.experiments.evidence import (
     per_seed,
     rank_configs,
     ranking_verdict,
+    row_label,
     short_name,
+    shortened_cas,
     thesis_change,
 )
 from ssl_book.stats import holm
@@ -91,6 +93,26 @@ def test_only_common_seeds_pair_and_other_protocols_stay_apart():
     results.append(result("D", "baseline", 3, full=False, is_mean=9.0))
     (c,) = changes(results, thesis={}, metrics=("is",), protocol="full protocol")
     assert sorted(c.differences) == [1, 2]
+
+
+def test_a_shortened_cas_counts_under_the_full_protocol_and_keeps_its_label():
+    results = sweep({"baseline": [1.0, 1.2], "vibcreg-gauss": [2.0, 2.1]}, dataset="S")
+    short = sweep({"baseline": [1.0, 1.1], "vibcreg-gauss": [1.5, 1.4]}, dataset="M")
+    for r in short:
+        r["config"]["evaluation"]["cas_epochs"] = 100
+    found = changes(results + short, thesis={}, metrics=("is",), protocol="full protocol")
+    assert {(c.dataset, c.protocol) for c in found} == {
+        ("S", "full protocol"),
+        ("M", "full protocol, CAS 100 epochs"),
+    }
+    assert changes(short, thesis={}, metrics=("is",), protocol="full protocol, CAS 100 epochs") == []
+    assert shortened_cas(results + short) == {"M": 100}
+    cas_runs = sweep({"baseline": [0.5], "vibcreg-gauss": [0.6]}, "cas", dataset="ShapesAll")
+    for r in cas_runs:
+        r["config"]["evaluation"]["cas_epochs"] = 100
+    (cas,) = changes(cas_runs, thesis={}, metrics=("cas",))
+    assert row_label(cas) == "ShapesAll†"
+    assert {row_label(c) for c in found} == {"S", "M"}  # IS: the full protocol's own
 
 
 def test_holm_runs_over_the_whole_family():

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from ssl_book.experiments.report import METRICS, configuration_label, protocol_label
+from ssl_book.experiments.report import METRICS, configuration_label, protocol_family, protocol_label
 from ssl_book.stats import PairedComparison, holm, paired_comparison, sign_test
 
 #: the thesis's number of seeds per configuration
@@ -61,6 +61,23 @@ def short_name(name: str) -> str:
     base, _, tag = name.partition(" [")
     short = SHORT_DATASET.get(base, SHORT_CONFIG.get(base, base))
     return f"{short} [{tag}" if tag else short
+
+
+def shortened_cas(results: list[dict[str, Any]]) -> dict[str, int]:
+    """``dataset -> CAS epochs`` for the datasets whose full-protocol runs trained CAS for fewer
+    epochs than the thesis's 1000 (they count under the full protocol, marked)."""
+    return {
+        r["config"]["dataset"]: r["config"]["evaluation"]["cas_epochs"]
+        for r in results
+        if protocol_label(r["config"]).startswith("full protocol, CAS ")
+    }
+
+
+def row_label(change: Change) -> str:
+    """A change's dataset for a table or a figure: its short name, with ``†`` on a CAS change
+    whose runs trained CAS for fewer epochs than the thesis (:func:`shortened_cas`)."""
+    marked = change.metric == "cas" and change.protocol != protocol_family(change.protocol)
+    return short_name(change.dataset) + ("†" if marked else "")
 
 
 def oriented(metric: str, value: float) -> float:
@@ -161,7 +178,9 @@ def changes(
     Args:
         results: results files as loaded by :func:`~ssl_book.experiments.report.load_results`.
         thesis: :func:`~ssl_book.experiments.report.thesis_results`.
-        protocol: keep only this protocol label (``"full protocol"``, say); ``None`` keeps all.
+        protocol: keep only this protocol (``"full protocol"``, say, which also keeps runs whose
+            CAS alone was shortened: :func:`~ssl_book.experiments.report.protocol_family`;
+            each change keeps its own label in ``Change.protocol``); ``None`` keeps all.
         metrics: the metrics to compare.
         baseline: the configuration label to compare against.
     """
@@ -169,7 +188,7 @@ def changes(
     for metric in metrics:
         table = per_seed(results, metric)
         for (dataset, config, proto), values in sorted(table.items()):
-            if config == baseline or (protocol is not None and proto != protocol):
+            if config == baseline or (protocol is not None and protocol_family(proto) != protocol):
                 continue
             base = table.get((dataset, baseline, proto))
             seeds = sorted(set(values) & set(base or {}))

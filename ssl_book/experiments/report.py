@@ -72,6 +72,14 @@ def protocol_label(config: dict[str, Any]) -> str:
     return label if cap is None else f"{label}, FCN steps ≤ {cap}"
 
 
+def protocol_family(label: str) -> str:
+    """The protocol a :func:`protocol_label` counts under when configurations are compared:
+    ``full protocol`` also for a full-protocol run whose CAS alone was shortened (within one
+    dataset every configuration shares that CAS, so its changes compare like with like; the
+    tables mark them), else the label itself."""
+    return "full protocol" if label.startswith("full protocol, CAS ") else label
+
+
 def configuration_label(config: dict[str, Any]) -> str:
     """The thesis's configuration name (``baseline``, ``vibcreg-gauss``), plus the stage-2
     ablations when they differ from the thesis's choice: ``[prior: codebook]`` (the prior's token
