@@ -67,6 +67,9 @@ def calibration(dataset: str, accuracies=(0.9, 0.8)) -> dict:
         "dataset": dataset,
         "per_evaluator": [{"evaluator": {"test_accuracy": a}, **numbers} for a in accuracies],
         "probes_raw": {"svm": 0.75, "knn": 0.5},
+        "evaluator_spread": {"fid_train_vs_test": 0.125, "is_test_mean": 0.05}
+        if len(accuracies) > 1
+        else None,
     }
 
 
@@ -75,8 +78,8 @@ def test_calibration_table_has_a_line_per_dataset_and_marks_missing_spreads():
         [calibration("SonyAIBORobotSurface1"), calibration("Mallat", (0.95,))], {("Mallat", "is"): 0.25}
     )
     sony, mallat = body(table)
-    assert sony == "| Sony1 | 90.0 / 80.0 | 1.23 ± 0.50 | 7.00 | 2.50 | 75.0 / 50.0 | –, – |"
-    assert mallat.startswith("| Mallat | 95.0 |") and mallat.endswith("| –, 0.25 |")
+    assert sony == "| Sony1 | 90.0 / 80.0 | 1.23 ± 0.50 | 7.00 | 2.50 | 0.12, 0.05 | 75.0 / 50.0 | –, – |"
+    assert mallat.startswith("| Mallat | 95.0 |") and mallat.endswith("| 2.50 | – | 75.0 / 50.0 | –, 0.25 |")
     assert body(calibration_table([], {})) == []
 
 

@@ -45,12 +45,13 @@ def seed_spread(rows: list[Row], config: str, protocol: str) -> dict[tuple[str, 
 def calibration_table(calibrations: list[dict], seed_sd: dict[tuple[str, str], float]) -> str:
     """One line per calibrated dataset: the evaluators' test accuracies, the FID between two
     halves of the test set (mean ± sd over the splits) and between train and test, the IS of the
-    real test set (all under the first evaluator), the raw-series probes, and ``seed_sd``'s
-    FID and IS spread (from :func:`seed_spread`; ``–`` where it has none)."""
+    real test set (all under the first evaluator), how far the train/test FID and the test IS
+    move between the evaluator seeds (largest minus smallest), the raw-series probes, and
+    ``seed_sd``'s FID and IS spread (from :func:`seed_spread`); ``–`` where there is none."""
     lines = [
-        "| data | FCN acc % | FID halves | FID train/test | IS test | raw SVM / kNN % "
-        "| baseline sd: FID, IS |",
-        "|---|---|---|---|---|---|---|",
+        "| data | FCN acc % | FID halves | FID train/test | IS test | evaluators Δ: FID, IS "
+        "| raw SVM / kNN % | baseline sd: FID, IS |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for cal in calibrations:
         first, dataset = cal["per_evaluator"][0], cal["dataset"]
@@ -59,11 +60,12 @@ def calibration_table(calibrations: list[dict], seed_sd: dict[tuple[str, str], f
         sd = ", ".join(
             f"{seed_sd[dataset, m]:.2f}" if (dataset, m) in seed_sd else "–" for m in ("fid", "is")
         )
-        probes = cal["probes_raw"]
+        probes, spread = cal["probes_raw"], cal.get("evaluator_spread")
+        moved = f"{spread['fid_train_vs_test']:.2f}, {spread['is_test_mean']:.2f}" if spread else "–"
         lines.append(
             f"| {short_name(dataset)} | {accuracy} | {halves['mean']:.2f} ± {halves['sd']:.2f} | "
             f"{first['fid']['train_vs_test']:.2f} | {first['inception_score']['test']['mean']:.2f} | "
-            f"{100 * probes['svm']:.1f} / {100 * probes['knn']:.1f} | {sd} |"
+            f"{moved} | {100 * probes['svm']:.1f} / {100 * probes['knn']:.1f} | {sd} |"
         )
     return "\n".join(lines)
 
