@@ -322,7 +322,8 @@ THESIS_CLAIMS = (
         "Probe gains are largest where classes differ in shape (TwoPatterns, UWave, ShapesAll, "
         "FordA/B: +15 to +40 points)",
         lambda c: False,
-        "needs the datasets with the large gains; see the stage-1 probe curves on ShapesAll and FordA",
+        "a claim about why gains differ across 13 datasets, not testable on ours; the stage-1 probe "
+        "curves below test its largest cases (ShapesAll, FordA)",
     ),
 )
 
