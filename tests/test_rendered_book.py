@@ -115,6 +115,21 @@ def test_tables_that_cells_display_are_html_tables(html):
     assert "<table" in (html / "book/16_results/results.html").read_text()
 
 
+def test_pages_show_the_figures_their_notebooks_draw(html):
+    """A chapter that shows a matplotlib figure has it as an image in its page, although the test
+    suite itself runs with the non-interactive Agg backend (conftest.py)."""
+    drawn = [name for name in toc_files() if "plt.show()" in _source(name)]
+    assert drawn, "no notebook draws a figure: the test looks for the wrong thing"
+    for name in drawn:
+        page = (html / f"{name}.html").read_text(errors="replace")
+        assert 'src="../../_images/' in page, f"{name}: its notebook draws figures, its page has none"
+
+
+def _source(name: str) -> str:
+    path = ROOT / f"{name}.ipynb"
+    return path.read_text() if path.is_file() else ""
+
+
 def test_math_is_typeset_offline(chromium, book_server, tmp_path):
     dom = render(chromium, f"{book_server}/{MATH_PAGE}.html", tmp_path)
     assert dom.count("<mjx-container") > 10

@@ -89,6 +89,9 @@ def build(quick: bool) -> Path:
         shutil.rmtree(cache)
     env = dict(os.environ)
     env["SSL_BOOK_QUICK"] = "1" if quick else "0"
+    # the kernels draw figures inline: a non-interactive backend set for the caller (the test
+    # suite sets MPLBACKEND=Agg) would make every plt.show() emit nothing, leaving pages blank
+    env.pop("MPLBACKEND", None)
     command = build_command(out, quick, every_page=library_changed)
     started = time.perf_counter()
     result = subprocess.run(command, env=env, cwd=ROOT)

@@ -116,11 +116,11 @@ MASK_CONTRASTS = {
 
 
 def effect_text(values: np.ndarray, effect: PairedComparison | None) -> str:
-    """``"+1.23 [+0.10, +2.36]"``: the mean of per-seed ``values`` with its t-interval, or the
-    value alone for one seed."""
+    """``"+1.23 ± 1.13"``: the mean of per-seed ``values`` and the half-width of its (symmetric)
+    t-interval, compact enough for a table of several effects; the value alone for one seed."""
     if effect is None:
         return f"{float(np.mean(values)):+.2f}"
-    return f"{effect.mean:+.2f} [{effect.ci_low:+.2f}, {effect.ci_high:+.2f}]"
+    return f"{effect.mean:+.2f} ± {effect.ci_high - effect.mean:.2f}"
 
 
 def rests_on(fit: Factorial2x2 | None) -> str:
@@ -172,8 +172,9 @@ def factorial_table(
     metric) whose four arms share seeds, the SSL branch's main effect (averaged over the two
     prior inputs), the codebook input's (averaged over the two tokenizers), their interaction,
     and both changed at once (the baseline against VIbCReg-gauss; the two main effects add up to
-    it). Oriented so that positive is better, with 95 % t-intervals from two seeds on; the last
-    column says which main effects are clear (:func:`rests_on`)."""
+    it). Oriented so that positive is better, with the half-widths of 95 % t-intervals from two
+    seeds on (:func:`effect_text`); the last column says which main effects are clear
+    (:func:`rests_on`)."""
     lines = [
         "| protocol | data | metric | seeds | SSL branch | codebook input | interaction | both | rests on |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -218,7 +219,7 @@ def contrast_table(
     metrics: tuple[str, ...] = ("fid", "is", "cas"),
 ) -> str:
     """One column per contrast of :func:`contrast_fits`, one line per (protocol, dataset,
-    metric): the mean change with its 95 % t-interval from two seeds on."""
+    metric): the mean change with the half-width of its 95 % t-interval from two seeds on."""
     lines = [
         "| protocol | data | metric | seeds | " + " | ".join(contrasts) + " |",
         "|---|---|---|---|" + "---|" * len(contrasts),
