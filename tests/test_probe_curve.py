@@ -135,6 +135,8 @@ def test_plotted_curves_carry_every_seed_the_mean_and_the_thesis_reference(tmp_p
     assert [line.get_ydata()[0] for line in dashed] == [pytest.approx(0.604)]  # only configurations drawn
     assert sum(line.get_linewidth() == 0.6 for line in lines) == 2  # one thin line per seed
     assert any(line.get_label() == "barlowtwins-slice (2)" for line in lines)
+    fig.canvas.draw()  # the x axis is labelled at the measured steps, in plain numbers
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["250", "500"]
     plt.close(fig)
 
 

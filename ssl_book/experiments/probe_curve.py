@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.ticker import NullLocator
 
 from ssl_book.checkpoint import load_checkpoint
 from ssl_book.experiments import loop
@@ -231,10 +232,12 @@ def plot_curves(
     configuration: every seed as a thin line, the mean ± sd over seeds where all of them were
     measured, and (for the probes) the thesis's final accuracy of that configuration as a dashed
     line (``thesis`` as :func:`ssl_book.experiments.report.thesis_results` gives it, in %)."""
+    measured: set[int] = set()
     for (name_dataset, name), records in sorted(curves.items()):
         if name_dataset != dataset or name not in colors:
             continue
         color = colors[name]
+        measured |= {p["step"] for r in records for p in r["points"]}
         for record in records:
             points = record["points"]
             seed_steps, seed_values = [p["step"] for p in points], [p[metric] for p in points]
@@ -248,6 +251,8 @@ def plot_curves(
         if final is not None and metric in ("svm", "knn"):
             ax.axhline(final[0] / 100, color=color, ls="--", lw=1)
     ax.set(xscale="log", xlabel="stage-1 step")
+    ax.xaxis.set_minor_locator(NullLocator())  # the measured steps, labelled as plain numbers
+    ax.set_xticks(sorted(measured), [str(step) for step in sorted(measured)])
 
 
 def main(argv: list[str] | None = None) -> int:
