@@ -120,14 +120,14 @@ def test_factorial_table_splits_the_change_into_main_effects():
     results = arms("A", 1, (10.0, 6.0, 9.0, 5.0)) + arms("A", 2, (12.0, 7.0, 10.0, 6.0))
     results += arms("C", 1, (10.0, 6.0, 9.0, 5.0))  # one seed: no intervals
     results += arms("B", 1, (1.0, 1.0, 1.0, 1.0))[:3]  # an arm missing: no row
-    a, c = body(factorial_table(results, {FULL: "full"}, metrics=("fid",)))
+    a, c = body(factorial_table(results, FULL, metrics=("fid",)))
     # FID falls, so every change is positive: SSL branch +1 and +1.5, codebook +4 and +4.5
-    assert a.startswith("| full | A | FID | 2 | +1.25 ± 3.18 |")  # t(0.975, 1) * 0.25 = 3.18
+    assert a.startswith("| A | FID | 2 | +1.25 ± 3.18 |")  # t(0.975, 1) * 0.25 = 3.18
     assert "| +4.25 ± " in a and "| +5.50 ± " in a
     assert "| -0.50 ± " in a  # the SSL branch helps less with the codebook input at seed 2
     assert a.endswith("| prior input |")  # codebook +4 and +4.5: clear; SSL branch +1 and +1.5: not
-    assert c == "| full | C | FID | 1 | +1.00 | +4.00 | +0.00 | +5.00 | one seed |"
-    assert body(factorial_table(results, {SMALL: "small"}, metrics=("fid",))) == []
+    assert c == "| C | FID | 1 | +1.00 | +4.00 | +0.00 | +5.00 | one seed |"
+    assert body(factorial_table(results, SMALL, metrics=("fid",))) == []
 
 
 def test_rests_on_names_the_clear_main_effects():
@@ -138,7 +138,7 @@ def test_rests_on_names_the_clear_main_effects():
     assert rests_on(factorial_2x2(base, base + clear, base + noise, base + noise + clear)) == "prior input"
     assert rests_on(factorial_2x2(base, base + noise, base + clear, base + clear + noise)) == "SSL branch"
     assert rests_on(factorial_2x2(base, base + clear, base + clear, base + 2 * clear)) == "both"
-    assert rests_on(factorial_2x2(base, base + noise, base - noise, base)) == "neither clear"
+    assert rests_on(factorial_2x2(base, base + noise, base - noise, base)) == "neither"
     assert rests_on(None) == "one seed"
 
 
@@ -146,9 +146,9 @@ def test_contrast_table_pairs_by_seed():
     results = arms("A", 1, (10.0, 6.0, 9.0, 5.0), mask_fid=8.0) + arms(
         "A", 2, (12.0, 7.0, 10.0, 6.0), mask_fid=9.0
     )
-    (line,) = body(contrast_table(results, {FULL: "full"}, MASK_CONTRASTS, metrics=("fid",)))
+    (line,) = body(contrast_table(results, FULL, MASK_CONTRASTS, metrics=("fid",)))
     # thesis mask vs ours: FID 10 -> 8 and 12 -> 9; VIb-gauss vs the thesis's baseline: 8 -> 5, 9 -> 6
-    assert line.startswith("| full | A | FID | 2 | +2.50 ± ") and line.endswith("| +3.00 ± 0.00 |")
+    assert line.startswith("| A | FID | 2 | +2.50 ± ") and line.endswith("| +3.00 ± 0.00 |")
 
 
 def test_part_minutes_reads_nested_parts_and_marks_missing_ones():

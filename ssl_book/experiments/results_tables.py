@@ -134,7 +134,7 @@ def rests_on(fit: Factorial2x2 | None) -> str:
         (True, False): "SSL branch",
         (False, True): "prior input",
         (True, True): "both",
-        (False, False): "neither clear",
+        (False, False): "neither",
     }[tuple(clear)]
 
 
@@ -166,28 +166,27 @@ def factorial_fits(
 
 
 def factorial_table(
-    results: list[dict[str, Any]], protocols: dict[str, str], metrics: tuple[str, ...] = ("fid", "is", "cas")
+    results: list[dict[str, Any]], protocol: str, metrics: tuple[str, ...] = ("fid", "is", "cas")
 ) -> str:
-    """The 2 x 2 ablation (:func:`factorial_fits`) as main effects: for each (protocol, dataset,
-    metric) whose four arms share seeds, the SSL branch's main effect (averaged over the two
-    prior inputs), the codebook input's (averaged over the two tokenizers), their interaction,
-    and both changed at once (the baseline against VIbCReg-gauss; the two main effects add up to
-    it). Oriented so that positive is better, with the half-widths of 95 % t-intervals from two
-    seeds on (:func:`effect_text`); the last column says which main effects are clear
-    (:func:`rests_on`)."""
+    """The 2 x 2 ablation (:func:`factorial_fits`) under ``protocol`` as main effects: for each
+    (dataset, metric) whose four arms share seeds, the SSL branch's main effect (averaged over
+    the two prior inputs), the codebook input's (averaged over the two tokenizers), their
+    interaction, and both changed at once (the baseline against VIbCReg-gauss; the two main
+    effects add up to it). Oriented so that positive is better, with the half-widths of 95 %
+    t-intervals from two seeds on (:func:`effect_text`); the last column says which main
+    effects are clear (:func:`rests_on`)."""
     lines = [
-        "| protocol | data | metric | seeds | SSL branch | codebook input | interaction | both | rests on |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| data | metric | seeds | SSL branch | codebook input | interaction | both | rests on |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for protocol, short in protocols.items():
-        for metric in metrics:
-            for dataset, (contrasts, fit) in factorial_fits(results, protocol, metric).items():
-                effects = (fit.first, fit.second, fit.interaction, fit.both) if fit else (None,) * 4
-                cells = " | ".join(effect_text(v, e) for v, e in zip(contrasts.values(), effects))
-                lines.append(
-                    f"| {short} | {short_name(dataset)} | {METRICS[metric][0]} | "
-                    f"{len(contrasts['both'])} | {cells} | {rests_on(fit)} |"
-                )
+    for metric in metrics:
+        for dataset, (contrasts, fit) in factorial_fits(results, protocol, metric).items():
+            effects = (fit.first, fit.second, fit.interaction, fit.both) if fit else (None,) * 4
+            cells = " | ".join(effect_text(v, e) for v, e in zip(contrasts.values(), effects))
+            lines.append(
+                f"| {short_name(dataset)} | {METRICS[metric][0]} | {len(contrasts['both'])} | {cells} "
+                f"| {rests_on(fit)} |"
+            )
     return "\n".join(lines)
 
 
@@ -214,22 +213,21 @@ def contrast_fits(
 
 def contrast_table(
     results: list[dict[str, Any]],
-    protocols: dict[str, str],
+    protocol: str,
     contrasts: dict[str, tuple[str, str]],
     metrics: tuple[str, ...] = ("fid", "is", "cas"),
 ) -> str:
-    """One column per contrast of :func:`contrast_fits`, one line per (protocol, dataset,
-    metric): the mean change with the half-width of its 95 % t-interval from two seeds on."""
+    """One column per contrast of :func:`contrast_fits`, one line per (dataset, metric) of
+    ``protocol``: the mean change with the half-width of its 95 % t-interval from two seeds on."""
     lines = [
-        "| protocol | data | metric | seeds | " + " | ".join(contrasts) + " |",
-        "|---|---|---|---|" + "---|" * len(contrasts),
+        "| data | metric | seeds | " + " | ".join(contrasts) + " |",
+        "|---|---|---|" + "---|" * len(contrasts),
     ]
-    for protocol, short in protocols.items():
-        for metric in metrics:
-            for dataset, fits in contrast_fits(results, protocol, metric, contrasts).items():
-                n = len(next(iter(fits.values()))[0])
-                cells = " | ".join(effect_text(diff, fit) for diff, fit in fits.values())
-                lines.append(f"| {short} | {short_name(dataset)} | {METRICS[metric][0]} | {n} | {cells} |")
+    for metric in metrics:
+        for dataset, fits in contrast_fits(results, protocol, metric, contrasts).items():
+            n = len(next(iter(fits.values()))[0])
+            cells = " | ".join(effect_text(diff, fit) for diff, fit in fits.values())
+            lines.append(f"| {short_name(dataset)} | {METRICS[metric][0]} | {n} | {cells} |")
     return "\n".join(lines)
 
 
