@@ -92,12 +92,33 @@ def test_the_command_line_prints_every_point(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().out.count("SVM") == 2
 
 
-def fake_curve(folder, config: RunConfig, points: dict[int, float]) -> None:
+def test_a_run_that_diverges_records_where_and_why_and_stops(tmp_path, monkeypatch):
+    real_train = pc.train_stage1
+
+    def diverging_at_step_3(config, data, paths, device, on_step):
+        def hook(step: int) -> None:
+            if step == 3:  # as loop.check_finite does: before step 3's checkpoint is written
+                raise FloatingPointError("non-finite loss terms ['loss'] in steps 3-3")
+            on_step(step)
+
+        real_train(config, data, paths, device, on_step=hook)
+
+    monkeypatch.setattr(pc, "train_stage1", diverging_at_step_3)
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        pc.run_probe_curve(tiny(), [2, 4], tmp_path, device="cpu")
+    record = json.loads(pc.curve_path(pc.curve_config(tiny(), [2, 4]), tmp_path).read_text())
+    assert steps_of(record) == [2]  # the milestone reached before the loss went non-finite
+    assert record["diverged"]["after_step"] == 2 and "non-finite" in record["diverged"]["error"]
+    assert pc.diverged_curves(tmp_path) == [record]
+
+
+def fake_curve(folder, config: RunConfig, points: dict[int, float], **extra) -> None:
     path = pc.curve_path(config, folder)
     path.parent.mkdir(parents=True)
     record = {
         "config": config.to_dict(),
         "points": [{"step": s, "svm": v, "knn": v / 2} for s, v in points.items()],
+        **extra,
     }
     path.write_text(json.dumps(record))
 
@@ -155,3 +176,15 @@ def test_gains_are_paired_by_seed_on_the_steps_both_runs_measured(tmp_path):
     steps, gains = pc.paired_gains(curves, DATASET, "svm", "barlowtwins-slice", "barlowtwins-gauss")
     assert steps == [250] and gains == pytest.approx(np.array([[0.2], [0.05]]))
     assert pc.paired_gains(curves, DATASET, "svm", "barlowtwins-slice", "vibcreg-gauss")[1].shape == (0, 0)
+
+
+def test_a_seed_rerun_after_divergence_is_shown_by_its_rerun(tmp_path):
+    bf16, fp32 = (RunConfig.from_dict({**tiny().to_dict(), "precision": p}) for p in ("bf16", "fp32"))
+    diverged = {"after_step": 500, "error": "non-finite loss terms ['loss'] in steps 501-510"}
+    fake_curve(tmp_path, bf16, {250: 0.3, 500: 0.4}, diverged=diverged)
+    fake_curve(tmp_path, fp32, {250: 0.35})  # the rerun, not yet as far along
+    fake_curve(tmp_path, RunConfig.from_dict({**bf16.to_dict(), "seed": 1}), {250: 0.2, 500: 0.1})
+    fake_curve(tmp_path, RunConfig.from_dict({**fp32.to_dict(), "seed": 1}), {250: 0.2})
+    records = pc.load_curves(tmp_path)[DATASET, "barlowtwins-slice"]
+    assert [(r["config"]["seed"], r["config"]["precision"]) for r in records] == [(1, "bf16"), (2, "fp32")]
+    assert [r["diverged"] for r in pc.diverged_curves(tmp_path)] == [diverged]

@@ -166,6 +166,14 @@ def run_probe_curve(
                 train_stage1(config, data, paths, device, on_step=on_step)
             except _LastMilestoneReached:
                 pass
+            except FloatingPointError as error:  # kept in the record, so a reader sees it
+                record["diverged"] = {
+                    "after_step": saved_step(config, paths.stage1),
+                    "error": str(error),
+                    "provenance": provenance(device),
+                }
+                write_json_atomic(path, record)
+                raise
     return record
 
 
@@ -178,16 +186,35 @@ def saved_step(config: RunConfig, checkpoint: Path) -> int:
 
 # ----------------------------------------------------------------------------- reading curves
 def load_curves(folder: str | Path = DEFAULT_OUT) -> dict[tuple[str, str], list[dict]]:
-    """Every ``curve.json`` under ``folder``, grouped by ``(dataset, configuration name)`` (e.g.
-    ``("ShapesAll", "barlowtwins-slice")``), each group sorted by seed."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for path in sorted(Path(folder).rglob("curve.json")):
-        record = json.loads(path.read_text())
+    """The curves under ``folder``, one per seed, grouped by ``(dataset, configuration name)``
+    (e.g. ``("ShapesAll", "barlowtwins-slice")``), each group sorted by seed.
+
+    A seed can have several curves when a run diverged (see :func:`diverged_curves`) and was
+    rerun in another precision: the one kept is :func:`preferred_curve`'s choice."""
+    by_seed: dict[tuple[str, str, int], list[dict]] = {}
+    for record in _read_curves(folder):
         config = RunConfig.from_dict(record["config"])
-        groups.setdefault((config.dataset, config.stage1.name), []).append(record)
-    for records in groups.values():
-        records.sort(key=lambda r: r["config"]["seed"])
+        by_seed.setdefault((config.dataset, config.stage1.name, config.seed), []).append(record)
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for (dataset, name, _seed), records in sorted(by_seed.items()):
+        groups.setdefault((dataset, name), []).append(preferred_curve(records))
     return groups
+
+
+def preferred_curve(records: list[dict]) -> dict:
+    """Of several curves of one configuration and seed, the one to show: a run that did not
+    diverge over one that did, then the one measured furthest along training."""
+    return min(records, key=lambda r: ("diverged" in r, -max((p["step"] for p in r["points"]), default=0)))
+
+
+def diverged_curves(folder: str | Path = DEFAULT_OUT) -> list[dict]:
+    """The curves whose training stopped on a non-finite loss (their ``"diverged"`` entry gives
+    the last sound checkpoint's step and the error), whether or not a rerun replaced them."""
+    return [record for record in _read_curves(folder) if "diverged" in record]
+
+
+def _read_curves(folder: str | Path) -> list[dict]:
+    return [json.loads(path.read_text()) for path in sorted(Path(folder).rglob("curve.json"))]
 
 
 def curve_matrix(records: list[dict], metric: str) -> tuple[np.ndarray, np.ndarray]:
