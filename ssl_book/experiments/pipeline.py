@@ -29,7 +29,7 @@ from ssl_book.checkpoint import load_checkpoint
 from ssl_book.data import load_series_files, load_ucr
 from ssl_book.data.ucr import UCRDataset
 from ssl_book.distributed import DistContext, barrier, global_batchnorm
-from ssl_book.evaluator import cache_dir, load_or_train_evaluator
+from ssl_book.evaluator import Evaluator, cache_dir, load_or_train_evaluator
 from ssl_book.experiments import loop
 from ssl_book.experiments.config import RunConfig
 from ssl_book.experiments.models import NCVQVAE, build_prior
@@ -330,6 +330,24 @@ def class_balanced_labels(y_train: np.ndarray, n_classes: int, minimum: int) -> 
     return torch.as_tensor(np.repeat(np.arange(n_classes), counts))
 
 
+def cas_training_set(
+    prior: MaskGIT, tokenizer: STFTVQVAE, data: UCRDataset, config: RunConfig, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The class-conditional samples a run's CAS classifier trains on: series ``(n, L)`` and
+    their conditioning labels ``(n,)``, in the training set's class proportions, ``n`` at least
+    ``cas_min_samples`` (drawn with the run's seed, so the same run gives the same samples)."""
+    labels = class_balanced_labels(data.y_train, data.n_classes, config.evaluation.cas_min_samples)
+    return generate(prior, tokenizer, len(labels), config, device, labels=labels, seed_offset=1), labels
+
+
+def run_evaluator(config: RunConfig, data: UCRDataset, device: torch.device) -> Evaluator:
+    """The FCN evaluator behind a run's FID and IS (trained once per dataset and settings, then
+    read from the cache; a custom dataset's is cached by its content, not its name)."""
+    own_data = data if config.train_path is not None else None
+    ev = config.evaluation
+    return load_or_train_evaluator(config.dataset, ev.fcn(ev.evaluator_epochs), device, data=own_data)
+
+
 @contextmanager
 def timed(times: dict[str, float], name: str) -> Iterator[None]:
     """Add the wall time of the block to ``times[name]`` and the process's CPU time (user and
@@ -364,10 +382,7 @@ def evaluate_generation(
     report = report or (lambda part, step, total: None)
     report("evaluator", 0, 1)
     with timed(times, "evaluator_seconds"):
-        own_data = data if config.train_path is not None else None  # cached by content, not name
-        evaluator = load_or_train_evaluator(
-            config.dataset, ev.fcn(ev.evaluator_epochs), device, data=own_data
-        )
+        evaluator = run_evaluator(config, data, device)
     report("sampling", 0, 1)
     with timed(times, "sampling_seconds"):
         n_test = len(data.x_test)
@@ -376,8 +391,7 @@ def evaluate_generation(
         x_real = stft_round_trip(torch.as_tensor(data.x_test, device=device), n_fft=config.stage1.n_fft)
         is_mean, is_std = inception_score(evaluator.probs(used), splits=ev.is_splits)
         fid_value = fid(evaluator.features(x_real), evaluator.features(used))
-        labels = class_balanced_labels(data.y_train, data.n_classes, ev.cas_min_samples)
-        x_syn = generate(prior, tokenizer, len(labels), config, device, labels=labels, seed_offset=1)
+        x_syn, labels = cas_training_set(prior, tokenizer, data, config, device)
     report("CAS", 0, 1)
     with timed(times, "cas_seconds"):
         cas_accuracy = cas(
