@@ -9,7 +9,8 @@ import pytest
 from test_evidence import result as evidence_result
 
 from ssl_book.calibration import load_calibrations
-from ssl_book.experiments.report import aggregate
+from ssl_book.experiments.fidelity import load_fidelities
+from ssl_book.experiments.report import aggregate, load_results
 from ssl_book.experiments.results_tables import (
     BENCHMARK_PARTS,
     MASK_CONTRASTS,
@@ -19,6 +20,7 @@ from ssl_book.experiments.results_tables import (
     calibration_table,
     contrast_table,
     factorial_table,
+    fidelity_table,
     part_minutes,
     rests_on,
     seed_spread,
@@ -151,6 +153,21 @@ def test_contrast_table_pairs_by_seed():
     assert line.startswith("| A | FID | 2 | +2.50 ± ") and line.endswith("| +3.00 ± 0.00 |")
 
 
+def test_fidelity_table_joins_runs_and_their_fidelity_by_digest_within_one_protocol():
+    runs = []
+    for seed, cas in ((1, 0.7), (2, 0.9)):
+        runs.append({**result("Mallat", "baseline", seed, cas=cas), "config_digest": f"b{seed}"})
+        runs.append({**result("Mallat", "baseline", seed, full=False, cas=0.1), "config_digest": f"s{seed}"})
+    fidelities = {
+        f"b{seed}": {"fidelity": {"real": 0.96, "reconstructed": 0.8, "samples": samples}}
+        for seed, samples in ((1, 0.9), (2, 0.7))
+    }
+    runs.append({**result("Mallat", "vibcreg-gauss", 1, cas=0.5), "config_digest": "no fidelity yet"})
+    (line,) = body(fidelity_table(runs, fidelities, FULL))
+    assert line == "| Mallat | base | 2 | 96.0 ± 0.0 | 80.0 ± 0.0 | 80.0 ± 14.1 | 80.0 ± 14.1 |"
+    assert body(fidelity_table(runs, fidelities, SMALL)) == []  # no fidelity of the small runs
+
+
 def test_part_minutes_reads_nested_parts_and_marks_missing_ones():
     timing = {"stage1": {"seconds": 120.0}, "cas_seconds": 30.0, "sampling_seconds": None}
     assert part_minutes(timing, TIMING_PARTS["stage 1"]) == 2.0
@@ -208,6 +225,9 @@ def test_benchmark_table_adds_up_the_evaluation_when_timed_part_by_part():
 
 
 def test_tables_read_the_committed_files():
+    fidelities = load_fidelities(ROOT / "results" / "class_fidelity")
+    digests = {r["config_digest"] for r in load_results(ROOT / "results" / "runs")}
+    assert set(fidelities) <= digests  # every fidelity record belongs to a committed run
     calibrations = load_calibrations(ROOT / "results" / "calibration")
     assert len(body(calibration_table(calibrations, {}))) == len(calibrations)
     path = ROOT / "results" / "benchmarks" / "full_protocol-cpu.json"

@@ -3,9 +3,10 @@
 Each function takes what the chapter has loaded (results files as
 :func:`~ssl_book.experiments.report.load_results` returns them, or their
 :func:`~ssl_book.experiments.report.aggregate` rows; calibration records of
-:func:`ssl_book.calibration.load_calibrations`; a benchmark record of ``benchmarks/full_protocol.py``)
-and returns a table as Markdown text, one line per row. Every table works with any number of runs:
-with none it is its header alone.
+:func:`ssl_book.calibration.load_calibrations`; class-fidelity records of
+:func:`ssl_book.experiments.fidelity.load_fidelities`; a benchmark record of
+``benchmarks/full_protocol.py``) and returns a table as Markdown text, one line per row. Every
+table works with any number of runs: with none it is its header alone.
 
 Tested in ``tests/test_results_tables.py``.
 """
@@ -19,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from ssl_book.experiments.evidence import oriented, per_seed, short_name
-from ssl_book.experiments.report import METRICS, Row, configuration_label, mean_sd_text, protocol_label
+from ssl_book.experiments.report import (
+    METRICS,
+    Row,
+    configuration_label,
+    mean_sd_text,
+    protocol_family,
+    protocol_label,
+)
 from ssl_book.stats import (
     Factorial2x2,
     PairedComparison,
@@ -240,6 +248,32 @@ TIMING_PARTS = {
     "total": ("total_seconds",),
     "CPU": ("total_cpu_seconds",),
 }
+
+
+#: the sets a class-fidelity record scores, as the table's columns name them
+FIDELITY_SETS = {"real": "real test", "reconstructed": "reconstructed", "samples": "CAS samples"}
+
+
+def fidelity_table(results: list[dict[str, Any]], fidelities: dict[str, dict], protocol: str) -> str:
+    """One line per (dataset, configuration) of ``protocol`` (runs whose CAS alone was shortened
+    included): how many runs have a class-fidelity record, the evaluator's accuracy in % on each
+    set of :data:`FIDELITY_SETS` and the runs' CAS in %, each ``mean ± sd`` over those runs."""
+    groups: dict[tuple[str, str], list[tuple[dict, float]]] = defaultdict(list)
+    for r in results:
+        record = fidelities.get(r["config_digest"])
+        if record is not None and protocol_family(protocol_label(r["config"])) == protocol:
+            key = (r["config"]["dataset"], configuration_label(r["config"]))
+            groups[key].append((record["fidelity"], r["metrics"]["cas"]))
+    lines = [
+        "| data | config | runs | " + " | ".join(FIDELITY_SETS.values()) + " | CAS |",
+        "|---|---|---|" + "---|" * (len(FIDELITY_SETS) + 1),
+    ]
+    for (dataset, config), runs in sorted(groups.items()):
+        columns = [[100 * fidelity[k] for fidelity, _ in runs] for k in FIDELITY_SETS]
+        columns.append([100 * cas for _, cas in runs])
+        cells = " | ".join(mean_sd_text(values, 1) for values in columns)
+        lines.append(f"| {short_name(dataset)} | {short_name(config)} | {len(runs)} | {cells} |")
+    return "\n".join(lines)
 
 
 def part_minutes(timing: dict[str, Any], keys: tuple[str, ...]) -> float:
