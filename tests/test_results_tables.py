@@ -166,6 +166,9 @@ def test_fidelity_table_joins_runs_and_their_fidelity_by_digest_within_one_proto
     (line,) = body(fidelity_table(runs, fidelities, FULL))
     assert line == "| Mallat | base | 2 | 96.0 ± 0.0 | 80.0 ± 0.0 | 80.0 ± 14.1 | 80.0 ± 14.1 |"
     assert body(fidelity_table(runs, fidelities, SMALL)) == []  # no fidelity of the small runs
+    for r in runs:  # a CAS of 100 epochs: still the full protocol, the CAS cell marked
+        r["config"]["evaluation"]["cas_epochs"] = 100
+    assert body(fidelity_table(runs, fidelities, FULL))[0].endswith("| 80.0 ± 14.1† |")
 
 
 def test_part_minutes_reads_nested_parts_and_marks_missing_ones():

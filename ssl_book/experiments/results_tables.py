@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ssl_book.experiments.evidence import oriented, per_seed, short_name
+from ssl_book.experiments.evidence import oriented, per_seed, short_name, shortened_cas
 from ssl_book.experiments.report import (
     METRICS,
     Row,
@@ -257,13 +257,15 @@ FIDELITY_SETS = {"real": "real test", "reconstructed": "reconstructed", "samples
 def fidelity_table(results: list[dict[str, Any]], fidelities: dict[str, dict], protocol: str) -> str:
     """One line per (dataset, configuration) of ``protocol`` (runs whose CAS alone was shortened
     included): how many runs have a class-fidelity record, the evaluator's accuracy in % on each
-    set of :data:`FIDELITY_SETS` and the runs' CAS in %, each ``mean ± sd`` over those runs."""
+    set of :data:`FIDELITY_SETS` and the runs' CAS in %, each ``mean ± sd`` over those runs; a
+    CAS trained for fewer epochs than the thesis's is marked ``†`` (:func:`shortened_cas`)."""
     groups: dict[tuple[str, str], list[tuple[dict, float]]] = defaultdict(list)
     for r in results:
         record = fidelities.get(r["config_digest"])
         if record is not None and protocol_family(protocol_label(r["config"])) == protocol:
             key = (r["config"]["dataset"], configuration_label(r["config"]))
             groups[key].append((record["fidelity"], r["metrics"]["cas"]))
+    shortened = shortened_cas(results)
     lines = [
         "| data | config | runs | " + " | ".join(FIDELITY_SETS.values()) + " | CAS |",
         "|---|---|---|" + "---|" * (len(FIDELITY_SETS) + 1),
@@ -272,7 +274,8 @@ def fidelity_table(results: list[dict[str, Any]], fidelities: dict[str, dict], p
         columns = [[100 * fidelity[k] for fidelity, _ in runs] for k in FIDELITY_SETS]
         columns.append([100 * cas for _, cas in runs])
         cells = " | ".join(mean_sd_text(values, 1) for values in columns)
-        lines.append(f"| {short_name(dataset)} | {short_name(config)} | {len(runs)} | {cells} |")
+        mark = "†" if dataset in shortened else ""
+        lines.append(f"| {short_name(dataset)} | {short_name(config)} | {len(runs)} | {cells}{mark} |")
     return "\n".join(lines)
 
 
