@@ -10,7 +10,14 @@ import torch
 
 from ssl_book.experiments import pipeline
 from ssl_book.experiments.config import EvalConfig, RunConfig, Stage1Config, Stage2Config
-from ssl_book.experiments.fidelity import class_fidelity, fidelity_path, load_fidelities
+from ssl_book.experiments.fidelity import (
+    class_fidelity,
+    fidelity_path,
+    load_fidelities,
+    paired_by_seed,
+    scored_runs,
+    unscored_runs,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import class_fidelity as tool  # noqa: E402
@@ -86,3 +93,26 @@ def test_the_tool_writes_each_run_once_and_skips_runs_without_checkpoints(finish
     fidelity_path(configs[1], out).unlink()
     assert tool.main(["--runs", str(folder / "runs"), "--out", str(out)]) == []
     assert "skipped, no checkpoints" in capsys.readouterr().out
+
+
+def test_runs_are_paired_by_seed_with_their_reference_and_the_unscored_named():
+    from test_results_tables import result
+
+    runs = [
+        {**result("Mallat", name, seed, cas=cas), "config_digest": f"{name}{seed}"}
+        for name, seed, cas in [("baseline", 1, 0.7), ("baseline", 2, 0.8), ("vibcreg-gauss", 2, 0.9)]
+    ]
+    runs.append({**result("Mallat", "vibcreg-gauss", 3, cas=0.5), "config_digest": "unscored"})
+    fidelities = {r["config_digest"]: {"fidelity": {"samples": r["metrics"]["cas"]}} for r in runs[:3]}
+    scored = scored_runs(runs, fidelities)
+    assert set(scored) == {
+        ("Mallat", "baseline", 1),
+        ("Mallat", "baseline", 2),
+        ("Mallat", "vibcreg-gauss", 2),
+    }
+    (pair,) = paired_by_seed(scored, "Mallat", "vibcreg-gauss", "baseline")
+    assert pair.seed == 2 and pair.metrics["cas"] == 0.9 and pair.reference_metrics["cas"] == 0.8
+    assert pair.fidelity == {"samples": 0.9} and pair.reference_fidelity == {"samples": 0.8}
+    assert paired_by_seed(scored, "Mallat", "barlowtwins-slice", "baseline") == []
+    assert unscored_runs(runs, fidelities, "full protocol") == ["Mallat VIb-gauss seed 3"]
+    assert unscored_runs(runs, fidelities, "small") == []

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
 from ssl_book.experiments.config import RunConfig
+from ssl_book.experiments.evidence import short_name
 from ssl_book.experiments.pipeline import cas_training_set, load_run, run_evaluator, run_paths
+from ssl_book.experiments.report import configuration_label, protocol_family, protocol_label
 
 
 def class_fidelity(config: RunConfig, runs: str | Path, device: torch.device | str = "cpu") -> dict:
@@ -56,3 +59,51 @@ def load_fidelities(folder: str | Path) -> dict[str, dict]:
     """Every ``fidelity.json`` under ``folder``, keyed by its run's configuration digest."""
     records = (json.loads(path.read_text()) for path in sorted(Path(folder).rglob("fidelity.json")))
     return {record["config_digest"]: record for record in records}
+
+
+# ----------------------------------------------------------------------------- reading them
+#: ``(dataset, configuration label, seed) -> (fidelity, metrics)`` of the runs with a record
+Scored = dict[tuple[str, str, int], tuple[dict, dict]]
+
+
+class SeedPair(NamedTuple):
+    """One seed's run of a configuration and of its reference: fidelity and metrics of each."""
+
+    seed: int
+    fidelity: dict
+    metrics: dict
+    reference_fidelity: dict
+    reference_metrics: dict
+
+
+def scored_runs(results: list[dict[str, Any]], fidelities: dict[str, dict]) -> Scored:
+    """The runs of ``results`` that have a fidelity record, keyed by dataset,
+    :func:`~ssl_book.experiments.report.configuration_label` and seed."""
+    return {
+        (r["config"]["dataset"], configuration_label(r["config"]), r["config"]["seed"]): (
+            fidelities[r["config_digest"]]["fidelity"],
+            r["metrics"],
+        )
+        for r in results
+        if r["config_digest"] in fidelities
+    }
+
+
+def paired_by_seed(scored: Scored, dataset: str, config: str, reference: str) -> list[SeedPair]:
+    """``config`` against ``reference`` on ``dataset``, for every seed both have scored."""
+    return [
+        SeedPair(seed, fidelity, metrics, *scored[dataset, reference, seed])
+        for (d, c, seed), (fidelity, metrics) in sorted(scored.items())
+        if d == dataset and c == config and (dataset, reference, seed) in scored
+    ]
+
+
+def unscored_runs(results: list[dict[str, Any]], fidelities: dict[str, dict], protocol: str) -> list[str]:
+    """The runs of ``protocol`` (its family, :func:`~ssl_book.experiments.report.protocol_family`)
+    without a fidelity record, e.g. ``"Sony1 base seed 1"``, sorted."""
+    return sorted(
+        f"{short_name(r['config']['dataset'])} {short_name(configuration_label(r['config']))} "
+        f"seed {r['config']['seed']}"
+        for r in results
+        if protocol_family(protocol_label(r["config"])) == protocol and r["config_digest"] not in fidelities
+    )
