@@ -171,9 +171,19 @@ def test_claim_verdicts_without_enough_evidence():
     claim = Claim("x", "IS rises", lambda c: c.metric == "is")
     assert claim.verdict([])[0] == "not testable here"
     one = changes(sweep({"baseline": [1.0], "vibcreg-gauss": [2.0]}), thesis={}, metrics=("is",))
-    assert claim.verdict(one)[0] == "one seed only"
+    assert claim.verdict(one)[0] == "fewer than 3 seeds"
+    # two seeds that coincide would pass any test: they are not tested at all
+    two = changes(sweep({"baseline": [1.0, 1.0], "vibcreg-gauss": [0.5, 0.5001]}), thesis={}, metrics=("is",))
+    assert two[0].paired is not None and not two[0].tested and np.isnan(two[0].p_holm)
+    assert claim.verdict(two)[0] == "fewer than 3 seeds"
     mixed = changes(
-        sweep({"baseline": [1.0, 1.0], "vibcreg-gauss": [2.0, 2.2], "barlowtwins-slice": [0.5, 0.9]}),
+        sweep(
+            {
+                "baseline": [1.0, 1.0, 1.0],
+                "vibcreg-gauss": [2.0, 2.2, 2.1],
+                "barlowtwins-slice": [0.5, 0.9, 1.2],
+            }
+        ),
         thesis={},
         metrics=("is",),
     )
@@ -181,38 +191,43 @@ def test_claim_verdicts_without_enough_evidence():
 
 
 def test_ranking_needs_all_six_configurations():
-    values = {"baseline": [1.0, 1.0], **{c: [1.0 + i, 1.1 + i] for i, c in enumerate(NC_CONFIGS)}}
+    values = {"baseline": [1.0] * 3, **{c: [1.0 + i, 1.1 + i, 0.9 + i] for i, c in enumerate(NC_CONFIGS)}}
     found = changes(sweep(values), thesis={}, metrics=("is",))
     ranking = rank_configs(found, ("is",))
     assert [k for k, *_ in ranking.order][0] == "vibcreg-gauss"
-    assert ranking.first_share["vibcreg-gauss"] == 1.0 and ranking.n_seeds == 2
+    assert ranking.first_share["vibcreg-gauss"] == 1.0 and ranking.n_seeds == 3
     assert ranking_verdict(ranking, "vibcreg-gauss")[0] == "reproduced"
     assert ranking_verdict(ranking, "barlowtwins-slice")[0] == "not reproduced"
     partial = rank_configs([c for c in found if c.config != "vibcreg-warp"], ("is",))
     assert ranking_verdict(partial, "vibcreg-gauss")[0] == "not testable here"
 
 
-def test_a_ranking_of_one_seed_is_no_verdict():
-    values = {"baseline": [1.0], **{c: [1.0 + i] for i, c in enumerate(NC_CONFIGS)}}
+@pytest.mark.parametrize("n_seeds", [1, 2])
+def test_a_ranking_of_fewer_than_three_seeds_is_no_verdict(n_seeds):
+    values = {
+        "baseline": [1.0] * n_seeds,
+        **{c: [1.0 + i + s for s in range(n_seeds)] for i, c in enumerate(NC_CONFIGS)},
+    }
     ranking = rank_configs(changes(sweep(values), thesis={}, metrics=("is",)), ("is",))
     assert ranking.first_share == {}
     verdict, evidence = ranking_verdict(ranking, "barlowtwins-slice")
-    assert verdict == "one seed only" and "ranks" in evidence
+    assert verdict == "fewer than 3 seeds" and "ranks" in evidence
 
 
 def test_ranking_support_resamples_the_seeds_jointly():
-    # VIb-gauss beats the others (+5 each seed, VIb-slice +5.2) at seed 1 (+10) and loses at
-    # seed 2 (+1): of the four equally likely draws of two seeds, three give it a mean above 5.2
-    values = {"baseline": [0.0, 0.0], **{c: [5.0, 5.0] for c in NC_CONFIGS}}
-    values |= {"vibcreg-gauss": [10.0, 1.0], "vibcreg-slice": [5.2, 5.2]}
+    # VIb-gauss beats the others (+5 each seed, VIb-slice +5.2) at seeds 1 and 2 (+10) and loses
+    # at seed 3 (+1): a draw of three seeds with replacement holding seed 3 k times has the mean
+    # 10 - 3k, above 5.2 for k <= 1, which has probability (2/3)^3 + 3 (1/3) (2/3)^2 = 20/27
+    values = {"baseline": [0.0] * 3, **{c: [5.0] * 3 for c in NC_CONFIGS}}
+    values |= {"vibcreg-gauss": [10.0, 10.0, 1.0], "vibcreg-slice": [5.2] * 3}
     ranking = rank_configs(changes(sweep(values), thesis={}, metrics=("is",)), ("is",), resamples=20000)
-    assert ranking.first_share["vibcreg-gauss"] == pytest.approx(0.75, abs=0.02)
+    assert ranking.first_share["vibcreg-gauss"] == pytest.approx(20 / 27, abs=0.02)
     verdict, evidence = ranking_verdict(ranking, "vibcreg-gauss")
     assert (
         verdict == "same direction, not significant"
-        and "first in 75% of 20000 resamples of the 2 seeds" in evidence
+        and "first in 74% of 20000 resamples of the 3 seeds" in evidence
     )
-    assert ranking_verdict(ranking, "vibcreg-slice")[0] == "mixed"  # first in the other 25 %
+    assert ranking_verdict(ranking, "vibcreg-slice")[0] == "mixed"  # first in the other 26 %
 
 
 def test_disagreements_need_a_clear_direction_on_one_side():

@@ -127,8 +127,11 @@ def test_factorial_table_splits_the_change_into_main_effects():
     assert a.startswith("| A | FID | 2 | +1.25 ± 3.18 |")  # t(0.975, 1) * 0.25 = 3.18
     assert "| +4.25 ± " in a and "| +5.50 ± " in a
     assert "| -0.50 ± " in a  # the SSL branch helps less with the codebook input at seed 2
-    assert a.endswith("| prior input |")  # codebook +4 and +4.5: clear; SSL branch +1 and +1.5: not
-    assert c == "| C | FID | 1 | +1.00 | +4.00 | +0.00 | +5.00 | one seed |"
+    assert a.endswith("| fewer than 3 seeds |")  # intervals from two seeds, but no verdict
+    assert c == "| C | FID | 1 | +1.00 | +4.00 | +0.00 | +5.00 | fewer than 3 seeds |"
+    results += arms("A", 3, (11.0, 6.5, 11.5, 7.0))
+    a, _ = body(factorial_table(results, FULL, metrics=("fid",)))
+    assert a.endswith("| prior input |")  # codebook +4, +4.5, +4.5: clear; SSL +1, +1.5, -0.5: not
     assert body(factorial_table(results, SMALL, metrics=("fid",))) == []
 
 
@@ -141,7 +144,9 @@ def test_rests_on_names_the_clear_main_effects():
     assert rests_on(factorial_2x2(base, base + noise, base + clear, base + clear + noise)) == "SSL branch"
     assert rests_on(factorial_2x2(base, base + clear, base + clear, base + 2 * clear)) == "both"
     assert rests_on(factorial_2x2(base, base + noise, base - noise, base)) == "neither"
-    assert rests_on(None) == "one seed"
+    assert rests_on(None) == "fewer than 3 seeds"
+    two = factorial_2x2(base[:2], base[:2] + clear[:2], base[:2], base[:2] + clear[:2])
+    assert two.second.ci_low > 0 and rests_on(two) == "fewer than 3 seeds"
 
 
 def test_contrast_table_pairs_by_seed():

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ssl_book.experiments.evidence import oriented, per_seed, short_name, shortened_cas
+from ssl_book.experiments.evidence import MIN_TEST_SEEDS, oriented, per_seed, short_name, shortened_cas
 from ssl_book.experiments.report import (
     METRICS,
     Row,
@@ -133,10 +133,10 @@ def effect_text(values: np.ndarray, effect: PairedComparison | None) -> str:
 
 def rests_on(fit: Factorial2x2 | None) -> str:
     """Which stage a 2 x 2's change rests on: the main effects whose 95 % interval excludes
-    zero (the SSL branch of stage 1, the prior's input in stage 2), ``"one seed"`` without
-    intervals."""
-    if fit is None:
-        return "one seed"
+    zero (the SSL branch of stage 1, the prior's input in stage 2); ``"fewer than 3 seeds"``
+    below :data:`~ssl_book.experiments.evidence.MIN_TEST_SEEDS` seeds, as for the tests."""
+    if fit is None or fit.both.n < MIN_TEST_SEEDS:
+        return "fewer than 3 seeds"
     clear = [e.ci_low > 0 or e.ci_high < 0 for e in (fit.first, fit.second)]
     return {
         (True, False): "SSL branch",
