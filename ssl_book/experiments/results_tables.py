@@ -37,16 +37,18 @@ from ssl_book.stats import (
 )
 
 
-def seed_spread(rows: list[Row], config: str, protocol: str) -> dict[tuple[str, str], float]:
-    """``(dataset, metric) ->`` the sample standard deviation over seeds of ``config`` under
-    ``protocol``, for every metric with more than one seed (the last row wins where several
-    rows, run on different hardware, share a dataset)."""
+def seed_spread(
+    results: list[dict[str, Any]], config: str, protocol: str, metrics: tuple[str, ...] = ("fid", "is")
+) -> dict[tuple[str, str], float]:
+    """``(dataset, metric) ->`` the sample standard deviation over the seeds of ``config`` under
+    ``protocol`` (its family: :func:`~ssl_book.experiments.report.protocol_family`), for every
+    metric with two seeds or more. Seeds pool across hardware, as the paired changes do
+    (:func:`~ssl_book.experiments.evidence.per_seed`)."""
     return {
-        (row.dataset, metric): float(np.std(values, ddof=1))
-        for row in rows
-        if row.config == config and row.protocol == protocol
-        for metric, values in row.values.items()
-        if len(values) > 1
+        (dataset, metric): float(np.std(list(values.values()), ddof=1))
+        for metric in metrics
+        for (dataset, name, proto), values in per_seed(results, metric).items()
+        if name == config and protocol_family(proto) == protocol and len(values) > 1
     }
 
 
