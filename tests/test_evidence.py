@@ -252,3 +252,9 @@ def test_disagreements_need_a_clear_direction_on_one_side():
     assert {c.config for c in disagreements(found)} == {"vibcreg-gauss", "barlowtwins-slice"}
     agree = changes(sweep({"baseline": [1.0, 1.2], "vibcreg-gauss": [2.0, 2.1]}), thesis, metrics=("is",))
     assert disagreements(agree) == []
+    # two seeds whose changes coincide are not clear, whatever their one-degree-of-freedom
+    # interval (and the thesis's change is unclear here)
+    two = changes(
+        sweep({"baseline": [1.0, 1.2], "barlowtwins-slice": [0.5, 0.7001]}), thesis, metrics=("is",)
+    )
+    assert two[0].paired.ci_high < 0 and disagreements(two) == []

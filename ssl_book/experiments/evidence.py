@@ -440,13 +440,14 @@ def _excludes_zero(low: float, high: float) -> bool:
 
 def disagreements(found: list[Change]) -> list[Change]:
     """The changes whose direction differs from the thesis's where at least one of the two is
-    clear: its 95 % interval (ours: paired t over seeds, unadjusted; the thesis's: Welch)
-    excludes zero. These are the places a reproduction has to explain."""
+    clear: its 95 % interval (ours: paired t over seeds, unadjusted, from
+    :data:`MIN_TEST_SEEDS` seeds on; the thesis's: Welch) excludes zero. These are the places a
+    reproduction has to explain."""
     chosen = []
     for c in found:
         if c.thesis is None or np.sign(c.mean) == np.sign(c.thesis.mean):
             continue
-        ours = c.paired is not None and _excludes_zero(c.paired.ci_low, c.paired.ci_high)
+        ours = c.tested and _excludes_zero(c.paired.ci_low, c.paired.ci_high)
         if ours or _excludes_zero(c.thesis.ci_low, c.thesis.ci_high):
             chosen.append(c)
     return chosen
