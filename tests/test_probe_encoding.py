@@ -68,5 +68,35 @@ def test_main_writes_a_record_with_provenance_and_refuses_a_dataset_without_curv
     record = json.loads(out.read_text())
     assert record["dataset"] == tiny().dataset and len(record["rows"]) == 1
     assert record["provenance"]["code_version"] and "probe_encoding" in record["provenance"]["command"]
+    assert pe.latest_checkpoints(tiny().dataset, curve, seeds=[tiny().seed + 1]) == []
     with pytest.raises(SystemExit, match="no stage-1 checkpoint of FordA"):
         pe.main(["--dataset", "FordA", "--curves", str(curve), "--out", str(out)])
+
+
+def test_summary_keeps_each_seeds_latest_step_and_averages_the_shuffles():
+    def row(name, seed, step, ours, thesis, shuffled):
+        return {
+            "configuration": name,
+            "seed": seed,
+            "step": step,
+            "ours": {"svm": ours, "knn": ours - 0.1},
+            "thesis": [{"svm": t, "knn": t - 0.1} for t in thesis],
+            "thesis, test shuffled": [{"svm": s, "knn": s - 0.1} for s in shuffled],
+        }
+
+    record = {
+        "rows": [
+            row("baseline", 1, 2000, 0.8, [0.7, 0.72, 0.74], [0.79, 0.81, 0.8]),
+            row("baseline", 1, 250, 0.5, [0.5], [0.5]),  # an earlier step of the same seed
+            row("barlowtwins-slice", 2, 1000, 0.6, [0.55, 0.57], [0.6, 0.6]),
+        ]
+    }
+    summary = pe.summary(record)
+    assert list(summary) == [("barlowtwins-slice", 2), ("baseline", 1)]
+    base = summary["baseline", 1]
+    assert base["step"] == 2000 and base["svm"] == 0.8 and base["knn"] == pytest.approx(0.7)
+    assert base["svm_thesis"] == pytest.approx(0.72) and base["svm_thesis_sd"] == pytest.approx(0.02)
+    assert base["svm_shuffled"] == pytest.approx(0.8) and base["knn_thesis"] == pytest.approx(0.62)
+    table = pe.summary_table({"D": record}).splitlines()
+    assert len(table) == 4
+    assert table[3] == "| D | baseline | 1 | 2000 | 0.800 | 0.720 ± 0.020 | 0.800 | 0.700 | 0.620 |"

@@ -76,16 +76,19 @@ def encoding_probes(tokenizer: STFTVQVAE, data: UCRDataset, shuffles: int = 3, s
     return out
 
 
-def latest_checkpoints(dataset: str, folder: Path = DEFAULT_OUT) -> list[tuple[RunConfig, Path]]:
-    """For each configuration and seed of ``dataset``'s probe curves under ``folder`` (one per
-    seed, :func:`~ssl_book.experiments.probe_curve.load_curves`' choice), its stage-1 config and
-    checkpoint (the curve's latest step), where the checkpoint exists on this machine."""
+def latest_checkpoints(
+    dataset: str, folder: Path = DEFAULT_OUT, seeds: list[int] | None = None
+) -> list[tuple[RunConfig, Path]]:
+    """For each configuration and seed (of ``seeds``; all if ``None``) of ``dataset``'s probe
+    curves under ``folder`` (one per seed, :func:`~ssl_book.experiments.probe_curve.load_curves`'
+    choice), its stage-1 config and checkpoint (the curve's latest step), where the checkpoint
+    exists on this machine."""
     found = []
     for (name_dataset, _), records in sorted(load_curves(folder).items()):
         for record in records if name_dataset == dataset else []:
             config = RunConfig.from_dict(record["config"])
             checkpoint = run_paths(config, folder).stage1
-            if checkpoint.exists():
+            if checkpoint.exists() and (seeds is None or config.seed in seeds):
                 found.append((config, checkpoint))
     return found
 
@@ -107,14 +110,54 @@ def measure(config: RunConfig, checkpoint: Path, shuffles: int) -> dict:
     return {"configuration": config.stage1.name, "seed": config.seed, "step": step, **probes}
 
 
+def summary(record: dict) -> dict[tuple[str, int], dict[str, float]]:
+    """``(configuration, seed) ->`` the probes of a :func:`main` record at its latest step:
+    ``step``, ``{svm,knn}`` (ours), ``{svm,knn}_thesis`` and ``{svm,knn}_shuffled`` (means over
+    the shufflings) and ``svm_thesis_sd`` (their sample standard deviation)."""
+    latest: dict[tuple[str, int], dict] = {}
+    for row in record["rows"]:
+        key = (row["configuration"], row["seed"])
+        if key not in latest or row["step"] > latest[key]["step"]:
+            latest[key] = row
+    out = {}
+    for key, row in sorted(latest.items()):
+        entry = {"step": row["step"], **row["ours"]}
+        for name, runs in (("thesis", row["thesis"]), ("shuffled", row["thesis, test shuffled"])):
+            for probe in ("svm", "knn"):
+                entry[f"{probe}_{name}"] = float(np.mean([r[probe] for r in runs]))
+        entry["svm_thesis_sd"] = float(np.std([r["svm"] for r in row["thesis"]], ddof=1))
+        out[key] = entry
+    return out
+
+
+def summary_table(records: dict[str, dict]) -> str:
+    """A markdown table of :func:`summary` for each ``dataset -> record``: SVM and 5-NN test
+    accuracy encoded our way, the thesis's way (test split in file order; SVM mean ± sd over
+    the shufflings of the training split) and the thesis's way with the test split shuffled."""
+    lines = [
+        "| data | configuration | seed | step | SVM ours | SVM thesis's | SVM test shuffled "
+        "| 5-NN ours | 5-NN thesis's |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for dataset, record in records.items():
+        for (name, seed), e in summary(record).items():
+            lines.append(
+                f"| {dataset} | {name} | {seed} | {e['step']} | {e['svm']:.3f} | "
+                f"{e['svm_thesis']:.3f} ± {e['svm_thesis_sd']:.3f} | {e['svm_shuffled']:.3f} | "
+                f"{e['knn']:.3f} | {e['knn_thesis']:.3f} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--curves", type=Path, default=DEFAULT_OUT, help="probe curves and their checkpoints")
     parser.add_argument("--shuffles", type=int, default=3)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="only these seeds (default: all)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    found = latest_checkpoints(args.dataset, args.curves)
+    found = latest_checkpoints(args.dataset, args.curves, args.seeds)
     if not found:
         raise SystemExit(f"no stage-1 checkpoint of {args.dataset}'s probe curves under {args.curves}")
     rows = [
