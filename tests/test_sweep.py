@@ -51,6 +51,9 @@ def test_typed_command_has_no_machine_paths(tmp_path):
         "--seeds",
         "1",
     ]
+    module = [str(ROOT / "ssl_book" / "experiments" / "probe_curve.py"), "--seed", "1"]
+    assert typed_command(module) == ["python -m ssl_book.experiments.probe_curve", "--seed", "1"]
+    assert typed_command(["tools/calibrate.py", "--seed", "1"])[0] == "tools/calibrate.py"
     record = provenance(__import__("torch").device("cpu"), argv)
     assert "host" not in record and str(tmp_path) not in json.dumps(record)
     assert record["command"].startswith("python -m ssl_book.experiments sweep --out results/runs")

@@ -83,13 +83,25 @@ def _typed_path(word: str) -> str:
     return f".../{path.name}"
 
 
+def _as_module(script: str) -> str | None:
+    """``python -m ssl_book.x.y`` for a script path inside the library (``.../ssl_book/x/y.py``,
+    ``__main__.py`` naming its package), as ``python -m`` puts it in ``sys.argv[0]``; else None."""
+    path = Path(script).resolve()
+    package = ROOT / "ssl_book"
+    if path.suffix != ".py" or package not in path.parents:
+        return None
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return "python -m " + ".".join(parts[:-1] if parts[-1] == "__main__" else parts)
+
+
 def typed_command(argv: list[str]) -> list[str]:
     """``argv`` as typed relative to the repository: ``python -m ssl_book.experiments ...``
-    instead of the module's absolute path, paths inside the repository relative to it, and
-    paths outside it shortened to their last part (``--out=/abs/runs`` forms included)."""
+    instead of a library module's absolute path, paths inside the repository relative to it,
+    and paths outside it shortened to their last part (``--out=/abs/runs`` forms included)."""
     words = list(argv)
-    if words and words[0].replace(os.sep, "/").endswith("ssl_book/experiments/__main__.py"):
-        words[0] = "python -m ssl_book.experiments"
+    module = _as_module(words[0]) if words else None
+    if module is not None:
+        words[0] = module
     typed = []
     for word in words:
         option, equals, value = word.partition("=")
