@@ -67,7 +67,10 @@ def test_main_writes_a_record_with_provenance_and_refuses_a_dataset_without_curv
     )
     record = json.loads(out.read_text())
     assert record["dataset"] == tiny().dataset and len(record["rows"]) == 1
-    assert record["provenance"]["code_version"] and "probe_encoding" in record["provenance"]["command"]
+    assert record["provenance"]["code_version"]
+    assert record["provenance"]["command"].startswith(
+        "python -m ssl_book.experiments.probe_encoding --dataset"
+    )
     assert pe.latest_checkpoints(tiny().dataset, curve, seeds=[tiny().seed + 1]) == []
     with pytest.raises(SystemExit, match="no stage-1 checkpoint of FordA"):
         pe.main(["--dataset", "FordA", "--curves", str(curve), "--out", str(out)])

@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         measure(config, checkpoint, args.shuffles) for config, checkpoint in tqdm(found, desc=args.dataset)
     ]
-    record = {"dataset": args.dataset, "rows": rows, "provenance": provenance(torch.device("cpu"))}
+    command = None if argv is None else [__file__, *argv]  # as typed, however main was called
+    record = {"dataset": args.dataset, "rows": rows, "provenance": provenance(torch.device("cpu"), command)}
     write_json_atomic(args.out, record)
     print(json.dumps(rows, indent=1))
     return 0
