@@ -184,7 +184,9 @@ def changes(
     baseline: str = "baseline",
 ) -> list[Change]:
     """Every (dataset, configuration, metric) against ``baseline`` of the same dataset and
-    protocol, over the seeds both ran, Holm-corrected over the returned family.
+    protocol, over the seeds both ran, Holm-corrected over the returned family. Only changes
+    with :data:`MIN_TEST_SEEDS` seeds or more are tested (and form the Holm family); two seeds
+    still get their interval (``Change.paired``) but no p-value.
 
     Args:
         results: results files as loaded by :func:`~ssl_book.experiments.report.load_results`.
@@ -192,9 +194,6 @@ def changes(
         protocol: keep only this protocol (``"full protocol"``, say, which also keeps runs whose
             CAS alone was shortened: :func:`~ssl_book.experiments.report.protocol_family`;
             each change keeps its own label in ``Change.protocol``); ``None`` keeps all.
-
-    Only changes with :data:`MIN_TEST_SEEDS` seeds or more are tested (and form the Holm
-    family); two seeds still get their interval (``Change.paired``) but no p-value.
         metrics: the metrics to compare.
         baseline: the configuration label to compare against.
     """
