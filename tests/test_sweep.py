@@ -206,23 +206,35 @@ def test_committed_results_hold_no_machine_paths_or_host_names():
             assert marker not in text, (path, marker)
 
 
-def test_full_protocol_plan_finishes_every_configuration_of_a_seed_first():
+def test_full_protocol_plan_finishes_the_main_runs_of_every_seed_first():
     sys.path.insert(0, str(ROOT / "tools"))
     from full_protocol_sweep import plan
 
     from ssl_book.experiments.report import configuration_label, protocol_label
 
     configs = plan([1, 2], mallat_cas_epochs=200)
-    seeds = [c.seed for c in configs]
-    assert seeds == sorted(seeds) and len(configs) == 2 * (14 + 6 + 3)
-    first = [(c.dataset, configuration_label(c.to_dict())) for c in configs if c.seed == 1]
-    assert len(set(first)) == len(first) == 23
-    assert ("SonyAIBORobotSurface2", "vibcreg-gauss [prior: learned]") in first
-    assert ("SonyAIBORobotSurface1", "baseline [thesis mask]") in first
-    labels = {protocol_label(c.to_dict()) for c in configs}
-    assert labels == {"full protocol", "full protocol, CAS 200 epochs"}
-    mallat = [c for c in configs if c.dataset == "Mallat"]
-    assert all(c.evaluation.cas_epochs == 200 for c in mallat)
+    assert len(configs) == 2 * (14 + 6 + 3)
+    kinds = [
+        "mallat"
+        if c.dataset == "Mallat"
+        else "ablation"
+        if "[" in configuration_label(c.to_dict())
+        else "main"
+        for c in configs
+    ]
+    assert kinds == ["main"] * 28 + ["ablation"] * 12 + ["mallat"] * 6
+    for start, size in ((0, 14), (28, 6), (40, 3)):  # within a part, one seed at a time
+        part = configs[start : start + 2 * size]
+        assert [c.seed for c in part] == [1] * size + [2] * size
+        first = [(c.dataset, configuration_label(c.to_dict())) for c in part[:size]]
+        assert len(set(first)) == size
+    labels = [configuration_label(c.to_dict()) for c in configs]
+    assert "vibcreg-gauss [prior: learned]" in labels and "baseline [thesis mask]" in labels
+    assert {protocol_label(c.to_dict()) for c in configs} == {
+        "full protocol",
+        "full protocol, CAS 200 epochs",
+    }
+    assert all(c.evaluation.cas_epochs == 200 for c in configs if c.dataset == "Mallat")
     sony_stage1 = {c.stage1_digest() for c in configs if c.dataset != "Mallat" and c.seed == 1}
     assert len(sony_stage1) == 14  # the ablations reuse stage 1 of the main runs
 

@@ -8,11 +8,12 @@ First, cheap and most telling: the small CPU configuration's stage-2 ablations o
 generation differences run opposite to the thesis: the baseline tokenizer with the codebook as
 the prior's input, VIbCReg-gauss with a learned embedding, and the baseline with the thesis's
 inverted mask, next to the committed small-configuration runs (same configuration otherwise,
-so stage 1 is the same). Then, for each seed in turn (so a sweep stopped at any point leaves a
-table balanced over configurations), at the thesis's protocol (``--preset full``, bf16 autocast
-where the CPU has native bf16):
+so stage 1 is the same). Then, at the thesis's protocol (``--preset full``, bf16 autocast
+where the CPU has native bf16), one part at a time and, within a part, one seed at a time (so
+a sweep stopped at any point leaves each part's table balanced over configurations):
 
-1. SonyAIBORobotSurface1 and 2: the baseline and the six NC-VQVAE configurations;
+1. SonyAIBORobotSurface1 and 2: the baseline and the six NC-VQVAE configurations, every seed,
+   first, because the chapter tests a change only once it holds three seeds;
 2. the same datasets' stage-2 ablations, sharing stage 1 with the runs of step 1: the baseline
    tokenizer with the codebook as the prior's input, VIbCReg-gauss with a learned embedding,
    and the baseline with the thesis's inverted mask;
@@ -68,17 +69,18 @@ def plan(
     """The runs in the order they should finish (see the module docstring)."""
     configs: list[RunConfig] = small_ablations(list(small), seeds)
     mallat = {} if mallat_cas_epochs is None else {"evaluation__cas_epochs": mallat_cas_epochs}
-    for seed in seeds:
-        configs += sweep_configs(
-            SONY,
-            ["baseline", "barlowtwins", "vibcreg"],
-            ["warp", "slice", "gauss"],
-            [seed],
-            "full",
-            precision,
-        )
-        configs += [make_config(d, m, a, seed, "full", precision, **o) for d in SONY for m, a, o in ABLATIONS]
-        configs += [make_config("Mallat", m, a, seed, "full", precision, **mallat) for m, a in MALLAT]
+    configs += sweep_configs(
+        SONY, ["baseline", "barlowtwins", "vibcreg"], ["warp", "slice", "gauss"], seeds, "full", precision
+    )
+    configs += [
+        make_config(d, m, a, seed, "full", precision, **o)
+        for seed in seeds
+        for d in SONY
+        for m, a, o in ABLATIONS
+    ]
+    configs += [
+        make_config("Mallat", m, a, seed, "full", precision, **mallat) for seed in seeds for m, a in MALLAT
+    ]
     return configs
 
 
