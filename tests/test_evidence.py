@@ -202,6 +202,17 @@ def test_ranking_needs_all_six_configurations():
     assert ranking_verdict(partial, "vibcreg-gauss")[0] == "not testable here"
 
 
+def test_ranking_reads_only_the_datasets_that_ran_all_six_configurations():
+    values = {"baseline": [1.0] * 3, **{c: [1.0 + i, 1.1 + i, 0.9 + i] for i, c in enumerate(NC_CONFIGS)}}
+    # a second dataset with one seed and two configurations, BT-slice far ahead there
+    partial = sweep({"baseline": [1.0], "barlowtwins-slice": [50.0], "vibcreg-gauss": [1.0]}, dataset="E")
+    found = changes(sweep(values) + partial, thesis={}, metrics=("is",))
+    ranking = rank_configs(found, ("is",))
+    assert ranking.n_seeds == 3 and ranking.first_share["vibcreg-gauss"] == 1.0
+    assert all(n == 1 for *_, n in ranking.order)  # one dataset behind every configuration
+    assert ranking_verdict(ranking, "vibcreg-gauss")[0] == "reproduced"
+
+
 @pytest.mark.parametrize("n_seeds", [1, 2])
 def test_a_ranking_of_fewer_than_three_seeds_is_no_verdict(n_seeds):
     values = {

@@ -379,10 +379,17 @@ def rank_configs(
 ) -> Ranking:
     """Rank configurations by the mean, over datasets and ``metrics``, of the change divided by
     the baseline-free scale of that (dataset, metric): the standard deviation of the changes of
-    all configurations there (so metrics in different units average fairly). Where every change
-    has the same :data:`MIN_TEST_SEEDS` or more seeds, also the share of ``resamples`` seed
-    bootstraps in which each configuration ranks first."""
+    all configurations there (so metrics in different units average fairly). Only datasets that
+    ran all six NC-VQVAE configurations count, where any did (a dataset with a few of them
+    would rank those on one more dataset than the rest). Where every change counted has the
+    same :data:`MIN_TEST_SEEDS` or more seeds, also the share of ``resamples`` seed bootstraps
+    in which each configuration ranks first."""
     chosen = [c for c in found if c.metric in metrics]
+    ran: dict[str, set] = defaultdict(set)
+    for c in chosen:
+        ran[c.dataset].add(c.config)
+    complete = {d for d, configs in ran.items() if configs >= set(NC_CONFIGS)}
+    chosen = [c for c in chosen if c.dataset in complete] if complete else chosen
     if not chosen:
         return Ranking("+".join(metrics))
     point = _scores(chosen, np.array([[c.mean] for c in chosen]))
