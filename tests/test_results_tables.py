@@ -125,14 +125,17 @@ def test_factorial_table_splits_the_change_into_main_effects():
     results += arms("C", 1, (10.0, 6.0, 9.0, 5.0))  # one seed: no intervals
     results += arms("B", 1, (1.0, 1.0, 1.0, 1.0))[:3]  # an arm missing: no row
     a, c = body(factorial_table(results, FULL, metrics=("fid",)))
-    # FID falls, so every change is positive: SSL branch +1 and +1.5, codebook +4 and +4.5
-    assert a.startswith("| A | FID | 2 | +1.25 ± 3.18 |")  # t(0.975, 1) * 0.25 = 3.18
-    assert "| +4.25 ± " in a and "| +5.50 ± " in a
-    assert "| -0.50 ± " in a  # the SSL branch helps less with the codebook input at seed 2
-    assert a.endswith("| fewer than 3 seeds |")  # intervals from two seeds, but no verdict
+    # FID falls, so every change is positive: SSL branch +1 and +1.5, codebook +4 and +4.5;
+    # two seeds show their values, not a t-interval from one degree of freedom
+    assert a.startswith("| A | FID | 2 | +1.25 (+1.00, +1.50) | +4.25 (+4.00, +4.50) |")
+    assert "| +5.50 (+5.00, +6.00) |" in a and "±" not in a
+    assert "| -0.50 (+0.00, -1.00) |" in a  # the SSL branch helps less with the codebook input
+    assert a.endswith("| fewer than 3 seeds |")
     assert c == "| C | FID | 1 | +1.00 | +4.00 | +0.00 | +5.00 | fewer than 3 seeds |"
     results += arms("A", 3, (11.0, 6.5, 11.5, 7.0))
     a, _ = body(factorial_table(results, FULL, metrics=("fid",)))
+    # three seeds: intervals; SSL branch +1, +1.5, -0.5 (mean 2/3, sd 1.04, t(0.975, 2) = 4.30)
+    assert a.startswith("| A | FID | 3 | +0.67 ± 2.59 |")
     assert a.endswith("| prior input |")  # codebook +4, +4.5, +4.5: clear; SSL +1, +1.5, -0.5: not
     assert body(factorial_table(results, SMALL, metrics=("fid",))) == []
 
@@ -157,7 +160,7 @@ def test_contrast_table_pairs_by_seed():
     )
     (line,) = body(contrast_table(results, FULL, MASK_CONTRASTS, metrics=("fid",)))
     # thesis mask vs ours: FID 10 -> 8 and 12 -> 9; VIb-gauss vs the thesis's baseline: 8 -> 5, 9 -> 6
-    assert line.startswith("| A | FID | 2 | +2.50 ± ") and line.endswith("| +3.00 ± 0.00 |")
+    assert line == "| A | FID | 2 | +2.50 (+2.00, +3.00) | +3.00 (+3.00, +3.00) |"
 
 
 def test_fidelity_table_joins_runs_and_their_fidelity_by_digest_within_one_protocol():

@@ -126,10 +126,16 @@ MASK_CONTRASTS = {
 
 
 def effect_text(values: np.ndarray, effect: PairedComparison | None) -> str:
-    """``"+1.23 ± 1.13"``: the mean of per-seed ``values`` and the half-width of its (symmetric)
-    t-interval, compact enough for a table of several effects; the value alone for one seed."""
-    if effect is None:
-        return f"{float(np.mean(values)):+.2f}"
+    """``"+1.23 ± 1.13"``: the mean of per-seed ``values`` (shape ``(seeds,)``) and the
+    half-width of its (symmetric) t-interval, compact enough for a table of several effects,
+    from :data:`~ssl_book.experiments.evidence.MIN_TEST_SEEDS` seeds on; below that the mean
+    and each seed's value, ``"+1.23 (+0.50, +1.96)"`` (a t-interval from one degree of freedom
+    says nothing), and for one seed the value alone."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 1:
+        return f"{values[0]:+.2f}"
+    if effect is None or len(values) < MIN_TEST_SEEDS:
+        return f"{values.mean():+.2f} (" + ", ".join(f"{v:+.2f}" for v in values) + ")"
     return f"{effect.mean:+.2f} ± {effect.ci_high - effect.mean:.2f}"
 
 
@@ -183,8 +189,8 @@ def factorial_table(
     the two prior inputs), the codebook input's (averaged over the two tokenizers), their
     interaction, and both changed at once (the baseline against VIbCReg-gauss; the two main
     effects add up to it). Oriented so that positive is better, with the half-widths of 95 %
-    t-intervals from two seeds on (:func:`effect_text`); the last column says which main
-    effects are clear (:func:`rests_on`)."""
+    t-intervals from three seeds on, the seeds' values below that (:func:`effect_text`); the
+    last column says which main effects are clear (:func:`rests_on`)."""
     lines = [
         "| data | metric | seeds | SSL branch | codebook input | interaction | both | rests on |",
         "|---|---|---|---|---|---|---|---|",
@@ -228,7 +234,8 @@ def contrast_table(
     metrics: tuple[str, ...] = ("fid", "is", "cas"),
 ) -> str:
     """One column per contrast of :func:`contrast_fits`, one line per (dataset, metric) of
-    ``protocol``: the mean change with the half-width of its 95 % t-interval from two seeds on."""
+    ``protocol``: the mean change with the half-width of its 95 % t-interval from three seeds
+    on, the seeds' values below that (:func:`effect_text`)."""
     lines = [
         "| data | metric | seeds | " + " | ".join(contrasts) + " |",
         "|---|---|---|" + "---|" * len(contrasts),
