@@ -21,6 +21,8 @@ from ssl_book.experiments.results_tables import (
     contrast_table,
     factorial_table,
     fidelity_table,
+    levels,
+    levels_table,
     part_minutes,
     rests_on,
     seed_spread,
@@ -248,3 +250,28 @@ def test_tables_read_the_committed_files():
         benchmark = json.loads(path.read_text())
         runs = sum(len(entry["runs"]) for entry in benchmark["labels"].values())
         assert len(body(benchmark_table(benchmark))) == runs
+
+
+def test_levels_put_ours_next_to_the_thesis_baseline_and_nc_apart():
+    runs = [result("A", "baseline", s, is_mean=v) for s, v in ((1, 1.6), (2, 1.4))]
+    runs += [result("A", "vibcreg-gauss", s, is_mean=v) for s, v in ((1, 1.3), (2, 1.1))]
+    runs += [result("A", "barlowtwins-slice", 1, is_mean=1.0)]
+    runs += [result("A", "vibcreg-gauss", 1, prior="learned", is_mean=9.0)]  # an ablation: left out
+    runs += [result("B", "vibcreg-gauss", 1, is_mean=1.0)]  # no baseline: no line
+    thesis = {
+        ("A", "is", "baseline"): (1.2, 0.1),
+        ("A", "is", "vibcreg-gauss"): (1.4, 0.05),
+        ("A", "is", "barlowtwins-slice"): (1.0, 0.05),
+        ("B", "is", "baseline"): (1.0, 0.1),
+    }
+    (level,) = levels(runs, thesis, FULL, "is").values()
+    assert level.baseline_ours == [1.6, 1.4] and level.nc_ours == pytest.approx(
+        {"vibcreg-gauss": 1.2, "barlowtwins-slice": 1.0}
+    )
+    assert level.baseline_gap == pytest.approx(0.3) and level.nc_gap == pytest.approx(1.1 - 1.2)
+    (line,) = body(levels_table(runs, thesis, FULL, metrics=("is",)))
+    assert (
+        line
+        == "| A | IS | 1.50 ± 0.14 | 1.20 ± 0.10 | 1.10 (1.00 to 1.20) | 1.20 (1.00 to 1.40) | +0.30, -0.10 |"
+    )
+    assert body(levels_table(runs, thesis, SMALL, metrics=("is",))) == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,84 @@ def seed_spread(
         for (dataset, name, proto), values in per_seed(results, metric).items()
         if name == config and protocol_family(proto) == protocol and len(values) > 1
     }
+
+
+@dataclass(frozen=True)
+class Level:
+    """Where one (dataset, metric) sits, ours against the thesis's (its units, not oriented):
+    the baseline's mean over seeds, and the NC-VQVAE configurations' mean over configurations
+    of their means over seeds, over the configurations both sources ran."""
+
+    baseline_ours: list[float]  # one value per seed
+    baseline_thesis: tuple[float, float | None]  # (mean, sd over its four seeds)
+    nc_ours: dict[str, float]  # configuration -> its mean over seeds
+    nc_thesis: dict[str, float]  # configuration -> the thesis's mean
+
+    @property
+    def baseline_gap(self) -> float:
+        """Our baseline's mean minus the thesis's."""
+        return float(np.mean(self.baseline_ours)) - self.baseline_thesis[0]
+
+    @property
+    def nc_gap(self) -> float:
+        """The NC-VQVAE configurations' mean, ours minus the thesis's."""
+        return float(np.mean(list(self.nc_ours.values())) - np.mean(list(self.nc_thesis.values())))
+
+
+def levels(results: list[dict[str, Any]], thesis: dict, protocol: str, metric: str) -> dict[str, Level]:
+    """``dataset -> Level`` of ``metric`` for every dataset of ``protocol`` (its family) where
+    the baseline and at least one NC-VQVAE configuration ran, in both sources."""
+    table = per_seed(results, metric)
+    by_dataset: dict[str, dict[str, dict[int, float]]] = defaultdict(dict)
+    for (dataset, name, proto), values in table.items():
+        if protocol_family(proto) == protocol and "[" not in name:
+            by_dataset[dataset][name] = values
+    out = {}
+    for dataset, runs in sorted(by_dataset.items()):
+        base = thesis.get((dataset, metric, "baseline"))
+        nc = [c for c in runs if c != "baseline" and (dataset, metric, c) in thesis]
+        if "baseline" in runs and base is not None and nc:
+            out[dataset] = Level(
+                list(runs["baseline"].values()),
+                base,
+                {c: float(np.mean(list(runs[c].values()))) for c in nc},
+                {c: thesis[dataset, metric, c][0] for c in nc},
+            )
+    return out
+
+
+def levels_table(
+    results: list[dict[str, Any]],
+    thesis: dict,
+    protocol: str,
+    metrics: tuple[str, ...] = ("fid", "is", "cas"),
+) -> str:
+    """:func:`levels` as a table, one line per (dataset, metric): the baseline's mean ± sd over
+    seeds, ours and the thesis's, and the NC-VQVAE configurations' mean with, in parentheses,
+    the lowest and highest configuration, ours and the thesis's; then ours minus the thesis's
+    for each. A gap in the baseline alone moves every change against it by the same amount.
+    A CAS trained for fewer epochs than the thesis's is marked ``†`` (:func:`shortened_cas`)."""
+    lines = [
+        "| data | metric | baseline: ours | thesis | NC-VQVAE: ours | thesis | ours − thesis: baseline, NC |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def spread(values: dict[str, float]) -> str:
+        v = list(values.values())
+        return f"{np.mean(v):.2f}" + (f" ({min(v):.2f} to {max(v):.2f})" if len(v) > 1 else "")
+
+    shortened = shortened_cas(results)
+    for metric in metrics:
+        for dataset, level in levels(results, thesis, protocol, metric).items():
+            mark = "†" if metric == "cas" and dataset in shortened else ""
+            mean, sd = level.baseline_thesis
+            theirs = f"{mean:.2f}" + (f" ± {sd:.2f}" if sd is not None else "")
+            lines.append(
+                f"| {short_name(dataset)}{mark} | {METRICS[metric][0]} | {mean_sd_text(level.baseline_ours)} | "
+                f"{theirs} | {spread(level.nc_ours)} | {spread(level.nc_thesis)} | "
+                f"{level.baseline_gap:+.2f}, {level.nc_gap:+.2f} |"
+            )
+    return "\n".join(lines)
 
 
 def calibration_table(calibrations: list[dict], seed_sd: dict[tuple[str, str], float]) -> str:
