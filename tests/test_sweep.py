@@ -309,3 +309,31 @@ def test_sweep_workers_stop_when_the_sweep_is_killed(tmp_path):
     SIGTERM when its parent dies, while a process that did not ask keeps running (the control)."""
     assert _orphan_after_parent_killed(tmp_path, ask=False)
     assert not _orphan_after_parent_killed(tmp_path, ask=True)
+
+
+def test_matched_sets_rerun_all_five_arms_of_the_committed_configurations():
+    sys.path.insert(0, str(ROOT / "tools"))
+    from full_protocol_sweep import matched_sets
+
+    from ssl_book.experiments.report import configuration_label
+
+    committed = {
+        (configuration_label(r["config"]), r["config"]["seed"]): r["config_digest"]
+        for r in load_results(ROOT / "results" / "runs")
+        if r["config"]["dataset"] == "ECG5000" and r["config"]["stage1"]["steps"] == 300
+    }
+    configs = matched_sets(["ECG5000"], [1, 2])
+    labels = [configuration_label(c.to_dict()) for c in configs[:5]]
+    assert sorted(labels) == sorted(
+        ["baseline", "vibcreg-gauss", "baseline [prior: codebook]", "vibcreg-gauss [prior: learned]"]
+        + ["baseline [thesis mask]"]
+    )
+    assert [c.seed for c in configs] == [1] * 5 + [2] * 5
+    for c in configs:  # the same settings as the committed runs: the same digests
+        assert c.digest() == committed[configuration_label(c.to_dict()), c.seed]
+    for method in ("baseline", "vibcreg"):  # each tokenizer's arms share one stage-1 model
+        assert len({c.stage1_digest() for c in configs[:5] if c.stage1.method == method}) == 1
+    full = matched_sets(["SonyAIBORobotSurface1"], [1], preset="full")
+    for c in full:
+        run = [r for r in load_results(ROOT / "results" / "runs") if r["config_digest"] == c.digest()]
+        assert len(run) == 1, configuration_label(c.to_dict())

@@ -63,6 +63,27 @@ def small_ablations(datasets: list[str], seeds: list[int]) -> list[RunConfig]:
     return arms(ABLATIONS[:2]) + arms(ABLATIONS[2:])  # the 2 x 2 over all seeds, then the mask
 
 
+def matched_sets(
+    datasets: list[str], seeds: list[int], preset: str = "small", precision: str = "bf16"
+) -> list[RunConfig]:
+    """The 2 x 2 and mask arms, all five of a (dataset, seed) together: the two main
+    configurations (the baseline and VIbCReg-gauss) and the three ablations, in the small
+    configuration of the committed runs (fp32) or at the full protocol (``precision``). Run in
+    one folder on one machine, each tokenizer's arms read one stage-1 checkpoint, which a
+    stage 1 retrained on another CPU model is not (``results_tables.matched_arms``)."""
+    main = [("baseline", None, {}), ("vibcreg", "gauss", {})]
+    if preset == "small":
+        settings, overrides = ("cpu", "fp32"), {"evaluation__max_fcn_steps": None}
+    else:
+        settings, overrides = ("full", precision), {}
+    return [
+        make_config(d, m, a, seed, *settings, **overrides, **o)
+        for seed in seeds
+        for d in datasets
+        for m, a, o in main + ABLATIONS
+    ]
+
+
 def plan(
     seeds: list[int], precision: str = "bf16", mallat_cas_epochs: int | None = None, small: list[str] = ()
 ) -> list[RunConfig]:
@@ -102,10 +123,23 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DATASET",
         help="datasets for the small configuration's ablations (default ECG5000)",
     )
+    parser.add_argument(
+        "--matched",
+        nargs="+",
+        metavar="DATASET",
+        help="only the five ablation arms of each seed, run together so that they share "
+        "stage 1 (with --out results/ablations)",
+    )
+    parser.add_argument(
+        "--matched-preset", choices=("small", "full"), default="small", help="for --matched (default small)"
+    )
     parser.add_argument("--out", type=Path, default=Path("results/runs"))
     parser.add_argument("--dry-run", action="store_true", help="list the runs and stop")
     args = parser.parse_args(argv)
-    configs = plan(args.seeds, args.precision, args.mallat_cas_epochs, args.small_ablations)
+    if args.matched:
+        configs = matched_sets(args.matched, args.seeds, args.matched_preset, args.precision)
+    else:
+        configs = plan(args.seeds, args.precision, args.mallat_cas_epochs, args.small_ablations)
     if args.dry_run:
         for c in configs:
             print(f"{c.dataset} {configuration_label(c.to_dict())} seed {c.seed}")
