@@ -13,6 +13,7 @@ from ssl_book.experiments.fidelity import load_fidelities
 from ssl_book.experiments.report import aggregate, load_results
 from ssl_book.experiments.results_tables import (
     BENCHMARK_PARTS,
+    FACTORIAL_ARMS,
     MASK_CONTRASTS,
     TIMING_PARTS,
     ablation_table,
@@ -23,8 +24,10 @@ from ssl_book.experiments.results_tables import (
     fidelity_table,
     levels,
     levels_table,
+    matched_arms,
     part_minutes,
     rests_on,
+    same_stage1,
     seed_spread,
     timing_groups,
     timing_is_complete,
@@ -120,6 +123,26 @@ def arms(dataset: str, seed: int, fids: tuple[float, float, float, float], mask_
         runs.append(result(dataset, "baseline", seed, fid=mask_fid))
         runs[-1]["config"]["stage2"]["invert_baseline_mask"] = True
     return runs
+
+
+def test_the_2x2_reads_only_arms_that_share_their_stage1_model():
+    results = arms("A", 1, (10.0, 6.0, 9.0, 5.0)) + arms("A", 2, (12.0, 7.0, 10.0, 6.0))
+    for r in results:
+        r["metrics"].update(svm=0.5, val_loss=0.25)
+    results[1]["metrics"]["svm"] = 0.625  # seed 1's codebook arm: stage 1 retrained elsewhere
+    assert not same_stage1(results[0]["metrics"], results[1]["metrics"])
+    labels = list(FACTORIAL_ARMS.values())
+    matched, unmatched = matched_arms(results, FULL, labels)
+    assert unmatched == [("A", 1)] and list(matched["A"]) == [2]
+    (row,) = body(factorial_table(results, FULL, metrics=("fid",)))
+    assert row.startswith("| A | FID | 1 | +1.50 | +4.50 |")  # seed 2 alone
+    # stage 2 of the baseline rerun on the codebook arm's stage-1 model: seed 1 counts again,
+    # with the rerun, not with the first baseline
+    rerun = result("A", "baseline", 1, fid=20.0, svm=0.625, val_loss=0.25)
+    matched, unmatched = matched_arms(results + [rerun], FULL, labels)
+    assert unmatched == [] and matched["A"][1][0] is rerun and matched["A"][2][0] is results[4]
+    (row,) = body(factorial_table(results + [rerun], FULL, metrics=("fid",)))
+    assert row.startswith("| A | FID | 2 | +3.75 (+6.00, +1.50) |")
 
 
 def test_factorial_table_splits_the_change_into_main_effects():

@@ -233,17 +233,89 @@ def rests_on(fit: Factorial2x2 | None) -> str:
     }[tuple(clear)]
 
 
+#: what stage 1 alone decides in a results file's ``metrics``: runs whose stage 2 read one
+#: stage-1 model report the same values, to the last bit
+STAGE1_METRICS = ("val_loss", "val_time_loss", "val_stft_loss", "perplexity", "svm", "knn")
+
+
+def same_stage1(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two runs of one dataset, seed and stage-1 configuration read the same stage-1
+    model, judged by their ``metrics``: every stage-1 metric (:data:`STAGE1_METRICS`) agrees
+    exactly. A stage 1 retrained from the same seed on another CPU model does not: its
+    arithmetic differs in the last bits, and a thousand epochs turn that into another model."""
+    return all(a.get(k) == b.get(k) for k in STAGE1_METRICS)
+
+
+def _tokenizer(label: str) -> str:
+    """The stage-1 part of a configuration label: ``"baseline [prior: codebook]"`` -> ``"baseline"``."""
+    return label.split(" [")[0]
+
+
+def _match(by_label: dict[str, list[dict]], labels: list[str]) -> list[dict] | None:
+    """One results file per label such that labels with one tokenizer share a stage-1 model
+    (the first such file of each label wins), or ``None`` where no such choice exists."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for label in labels:
+        groups[_tokenizer(label)].append(label)
+    chosen: dict[str, dict] = {}
+    for group in groups.values():
+        for first in by_label[group[0]]:
+            picks = [
+                next((r for r in by_label[other] if same_stage1(r["metrics"], first["metrics"])), None)
+                for other in group[1:]
+            ]
+            if all(p is not None for p in picks):
+                chosen.update(zip(group, [first, *picks]))
+                break
+        else:
+            return None
+    return [chosen[label] for label in labels]
+
+
+def matched_arms(
+    results: list[dict[str, Any]], protocol: str, labels: list[str]
+) -> tuple[dict[str, dict[int, list[dict]]], list[tuple[str, int]]]:
+    """The ablation arms ``labels`` of ``protocol``, per dataset and seed, chosen so that arms
+    with one stage-1 tokenizer read one stage-1 model (:func:`same_stage1`): only then does a
+    contrast of two arms isolate their stage-2 difference. ``results`` may hold several files of
+    one label and seed (stage 2 rerun on a saved stage-1 model, say).
+
+    Returns:
+        ``({dataset: {seed: [one results file per label]}}, unmatched)``, where ``unmatched``
+        lists the ``(dataset, seed)`` pairs that ran every label without a matching choice.
+    """
+    candidates: dict[tuple[str, int], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for r in results:
+        cfg = r["config"]
+        label = configuration_label(cfg)
+        if protocol_label(cfg) == protocol and label in labels:
+            candidates[cfg["dataset"], cfg["seed"]][label].append(r)
+    matched: dict[str, dict[int, list[dict]]] = defaultdict(dict)
+    unmatched = []
+    for (dataset, seed), by_label in sorted(candidates.items()):
+        if len(by_label) == len(set(labels)):
+            chosen = _match(by_label, labels)
+            if chosen is None:
+                unmatched.append((dataset, seed))
+            else:
+                matched[dataset][seed] = chosen
+    return dict(matched), unmatched
+
+
 def _cells(
     results: list[dict[str, Any]], protocol: str, metric: str, labels: list[str]
 ) -> list[tuple[str, list[np.ndarray]]]:
-    """Per dataset, the oriented values of ``labels`` over the seeds all of them ran."""
-    table = per_seed(results, metric)
+    """Per dataset, the oriented values of ``labels`` (one array per label, shape ``(seeds,)``)
+    over the seeds whose arms match (:func:`matched_arms`)."""
+    _, key, scale, _ = METRICS[metric]
     out = []
-    for dataset in sorted({d for d, _, p in table if p == protocol}):
-        runs = [table.get((dataset, label, protocol), {}) for label in labels]
-        seeds = sorted(set.intersection(*(set(r) for r in runs)))
+    for dataset, by_seed in sorted(matched_arms(results, protocol, labels)[0].items()):
+        seeds = [s for s in sorted(by_seed) if all(r["metrics"].get(key) is not None for r in by_seed[s])]
         if seeds:
-            out.append((dataset, [np.array([oriented(metric, r[s]) for s in seeds]) for r in runs]))
+            values = np.array(
+                [[oriented(metric, scale * r["metrics"][key]) for r in by_seed[s]] for s in seeds]
+            )
+            out.append((dataset, list(values.T)))
     return out
 
 
@@ -252,7 +324,9 @@ def factorial_fits(
 ) -> dict[str, tuple[dict[str, np.ndarray], Factorial2x2 | None]]:
     """``dataset -> (per-seed contrasts, fit)`` of the 2 x 2 ablation (:data:`FACTORIAL_ARMS`)
     on ``metric`` (oriented: positive is better), for every dataset of ``protocol`` whose four
-    arms share seeds; the fit (:func:`ssl_book.stats.factorial_2x2`) is ``None`` for one seed."""
+    arms share seeds, over the seeds whose arms match (:func:`matched_arms`: each tokenizer's two
+    arms read one stage-1 model); the fit (:func:`ssl_book.stats.factorial_2x2`) is ``None`` for
+    one seed."""
     labels = [FACTORIAL_ARMS[k] for k in ((0, 0), (0, 1), (1, 0), (1, 1))]
     return {
         dataset: (factorial_contrasts(*arms), factorial_2x2(*arms) if len(arms[0]) > 1 else None)
@@ -289,8 +363,8 @@ def contrast_fits(
     results: list[dict[str, Any]], protocol: str, metric: str, contrasts: dict[str, tuple[str, str]]
 ) -> dict[str, dict[str, tuple[np.ndarray, PairedComparison | None]]]:
     """``dataset -> {name: (per-seed differences, fit)}`` for each contrast ``name -> (from, to)``
-    on ``metric``, ``to - from`` oriented so that positive is better, over the seeds every
-    configuration named ran on that dataset of ``protocol``; the fit
+    on ``metric``, ``to - from`` oriented so that positive is better, over the seeds of that
+    dataset of ``protocol`` whose arms match (:func:`matched_arms`); the fit
     (:func:`ssl_book.stats.paired_comparison`) is ``None`` for one seed."""
     labels = sorted({label for pair in contrasts.values() for label in pair})
     out = {}
