@@ -45,6 +45,8 @@ ABLATIONS = [
     ("baseline", None, {"stage2__invert_baseline_mask": True}),
 ]
 MALLAT = [("baseline", None), ("barlowtwins", "slice"), ("vibcreg", "gauss")]
+#: the small CPU configuration of the committed runs: fp32, FCN steps uncapped as when those ran
+SMALL = {"preset": "cpu", "precision": "fp32", "evaluation__max_fcn_steps": None}
 
 
 def small_ablations(datasets: list[str], seeds: list[int]) -> list[RunConfig]:
@@ -54,7 +56,7 @@ def small_ablations(datasets: list[str], seeds: list[int]) -> list[RunConfig]:
 
     def arms(ablations):
         return [
-            make_config(d, m, a, seed, "cpu", "fp32", evaluation__max_fcn_steps=None, **o)
+            make_config(d, m, a, seed, **SMALL, **o)
             for seed in seeds
             for d in datasets
             for m, a, o in ablations
@@ -72,12 +74,9 @@ def matched_sets(
     one folder on one machine, each tokenizer's arms read one stage-1 checkpoint, which a
     stage 1 retrained on another CPU model is not (``results_tables.matched_arms``)."""
     main = [("baseline", None, {}), ("vibcreg", "gauss", {})]
-    if preset == "small":
-        settings, overrides = ("cpu", "fp32"), {"evaluation__max_fcn_steps": None}
-    else:
-        settings, overrides = ("full", precision), {}
+    settings = SMALL if preset == "small" else {"preset": "full", "precision": precision}
     return [
-        make_config(d, m, a, seed, *settings, **overrides, **o)
+        make_config(d, m, a, seed, **settings, **o)
         for seed in seeds
         for d in datasets
         for m, a, o in main + ABLATIONS

@@ -246,7 +246,7 @@ def same_stage1(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in STAGE1_METRICS)
 
 
-def _tokenizer(label: str) -> str:
+def tokenizer_label(label: str) -> str:
     """The stage-1 part of a configuration label: ``"baseline [prior: codebook]"`` -> ``"baseline"``."""
     return label.split(" [")[0]
 
@@ -256,7 +256,7 @@ def _match(by_label: dict[str, list[dict]], labels: list[str]) -> list[dict] | N
     (the first such file of each label wins), or ``None`` where no such choice exists."""
     groups: dict[str, list[str]] = defaultdict(list)
     for label in labels:
-        groups[_tokenizer(label)].append(label)
+        groups[tokenizer_label(label)].append(label)
     chosen: dict[str, dict] = {}
     for group in groups.values():
         for first in by_label[group[0]]:
