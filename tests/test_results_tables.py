@@ -9,6 +9,7 @@ import pytest
 from test_evidence import result as evidence_result
 
 from ssl_book.calibration import load_calibrations
+from ssl_book.experiments.evidence import shortened_cas
 from ssl_book.experiments.fidelity import load_fidelities
 from ssl_book.experiments.report import aggregate, load_results
 from ssl_book.experiments.results_tables import (
@@ -230,6 +231,13 @@ def test_timing_table_averages_finished_runs_of_one_protocol():
     (line,) = body(timing_table({("D", "baseline"): [with_cpu, {**with_cpu, "total_cpu_seconds": 420.0}]}))
     assert line.endswith("| 10.0 | 6.0 |")  # wall 10 minutes, CPU (300 + 420) / 2 s
     assert body(timing_table({})) == []
+    shortened_run = result("Mallat", "baseline", 1, timing={**done, "cas_seconds": 60.0})
+    shortened_run["config"]["evaluation"]["cas_epochs"] = 100  # still the full protocol
+    groups = timing_groups([shortened_run], FULL)
+    assert list(groups) == [("Mallat", "baseline")]
+    (line,) = body(timing_table(groups, shortened_cas([shortened_run])))
+    assert line == "| Mallat | base | 1 | 1.0 | 2.0 | – | 1.0† | 10.0 | – |"
+    assert body(timing_table(groups))[0] == line.replace("†", "")
 
 
 def test_runs_resumed_from_checkpoints_without_a_time_record_are_left_out_of_the_cost():

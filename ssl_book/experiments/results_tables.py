@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -464,19 +465,22 @@ def timing_is_complete(timing: dict[str, Any]) -> bool:
 
 
 def timing_groups(results: list[dict[str, Any]], protocol: str) -> dict[tuple[str, str], list[dict]]:
-    """``(dataset, configuration) ->`` the ``timing`` of every finished run of ``protocol``
-    whose timing is complete (:func:`timing_is_complete`)."""
+    """``(dataset, configuration) ->`` the ``timing`` of every finished run of ``protocol`` (runs
+    whose CAS alone was shortened included) whose timing is complete (:func:`timing_is_complete`)."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in results:
-        if timing_is_complete(r["timing"]) and protocol_label(r["config"]) == protocol:
+        if timing_is_complete(r["timing"]) and protocol_family(protocol_label(r["config"])) == protocol:
             groups[r["config"]["dataset"], configuration_label(r["config"])].append(r["timing"])
     return dict(groups)
 
 
-def timing_table(groups: dict[tuple[str, str], list[dict]]) -> str:
+def timing_table(groups: dict[tuple[str, str], list[dict]], shortened: Iterable[str] = ()) -> str:
     """One line per (dataset, configuration) of :func:`timing_groups`: the number of runs and the
     mean minutes of each part of :data:`TIMING_PARTS` over them (wall time, and the run's CPU
-    time in the last column; ``–`` where no run recorded a part)."""
+    time in the last column; ``–`` where no run recorded a part). The CAS minutes of a dataset
+    in ``shortened`` (:func:`shortened_cas`: its CAS ran fewer epochs than the thesis's) are
+    marked ``†``."""
+    shortened = set(shortened)
     lines = [
         "| data | config | runs | " + " | ".join(TIMING_PARTS) + " |",
         "|---|---|---|" + "---|" * len(TIMING_PARTS),
@@ -485,8 +489,12 @@ def timing_table(groups: dict[tuple[str, str], list[dict]]) -> str:
         with warnings.catch_warnings():  # a part no run recorded: its mean is nan, say so quietly
             warnings.simplefilter("ignore", RuntimeWarning)
             minutes = [np.nanmean([part_minutes(t, k) for t in timings]) for k in TIMING_PARTS.values()]
-        cells = " | ".join("–" if np.isnan(m) else f"{m:.1f}" for m in minutes)
-        lines.append(f"| {short_name(dataset)} | {short_name(config)} | {len(timings)} | {cells} |")
+        cells = ["–" if np.isnan(m) else f"{m:.1f}" for m in minutes]
+        if dataset in shortened:
+            cells[list(TIMING_PARTS).index("CAS")] += "†"
+        lines.append(
+            f"| {short_name(dataset)} | {short_name(config)} | {len(timings)} | {' | '.join(cells)} |"
+        )
     return "\n".join(lines)
 
 
