@@ -317,9 +317,10 @@ def test_matched_sets_rerun_all_five_arms_of_the_committed_configurations():
 
     from ssl_book.experiments.report import configuration_label
 
+    runs = load_results(ROOT / "results" / "runs")
     committed = {
         (configuration_label(r["config"]), r["config"]["seed"]): r["config_digest"]
-        for r in load_results(ROOT / "results" / "runs")
+        for r in runs
         if r["config"]["dataset"] == "ECG5000" and r["config"]["stage1"]["steps"] == 300
     }
     configs = matched_sets(["ECG5000"], [1, 2])
@@ -335,5 +336,5 @@ def test_matched_sets_rerun_all_five_arms_of_the_committed_configurations():
         assert len({c.stage1_digest() for c in configs[:5] if c.stage1.method == method}) == 1
     full = matched_sets(["SonyAIBORobotSurface1"], [1], preset="full")
     for c in full:
-        run = [r for r in load_results(ROOT / "results" / "runs") if r["config_digest"] == c.digest()]
+        run = [r for r in runs if r["config_digest"] == c.digest()]
         assert len(run) == 1, configuration_label(c.to_dict())

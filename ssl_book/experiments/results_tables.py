@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -474,13 +474,12 @@ def timing_groups(results: list[dict[str, Any]], protocol: str) -> dict[tuple[st
     return dict(groups)
 
 
-def timing_table(groups: dict[tuple[str, str], list[dict]], shortened: Iterable[str] = ()) -> str:
+def timing_table(groups: dict[tuple[str, str], list[dict]], shortened: Container[str] = ()) -> str:
     """One line per (dataset, configuration) of :func:`timing_groups`: the number of runs and the
     mean minutes of each part of :data:`TIMING_PARTS` over them (wall time, and the run's CPU
     time in the last column; ``–`` where no run recorded a part). The CAS minutes of a dataset
     in ``shortened`` (:func:`shortened_cas`: its CAS ran fewer epochs than the thesis's) are
     marked ``†``."""
-    shortened = set(shortened)
     lines = [
         "| data | config | runs | " + " | ".join(TIMING_PARTS) + " |",
         "|---|---|---|" + "---|" * len(TIMING_PARTS),
